@@ -1,0 +1,93 @@
+import type { z } from 'zod';
+
+/**
+ * An integration is a connector to one enterprise system. It declares every operation it offers,
+ * with the scope a mission needs to read and the schema its params must satisfy. Reads run only
+ * within the mission's declared scopes; writes run only from the execute step, after policy (and,
+ * where policy says so, a human) allowed that exact action.
+ */
+export interface OperationSpec<P = unknown, R = unknown> {
+  kind: 'read' | 'write';
+  /** `<resource>:read` for reads, `<resource>:write` for writes. */
+  scope: string;
+  description: string;
+  params: z.ZodType<P>;
+  run(params: P, ctx: OperationContext): R;
+}
+
+export interface OperationContext {
+  missionId: string;
+  /** Set for writes: the idempotency key is `${missionId}/${actionId}`. */
+  actionId?: string;
+  now: Date;
+}
+
+export interface Integration {
+  name: string;
+  operations: Record<string, OperationSpec<never, unknown>>;
+  close(): void;
+}
+
+export class IntegrationError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'unknown_operation' | 'out_of_scope' | 'invalid_params' | 'not_found' | 'not_a_read' | 'not_a_write',
+  ) {
+    super(message);
+    this.name = 'IntegrationError';
+  }
+}
+
+/**
+ * Runs a read within the mission's scopes. Unknown operations, writes, out-of-scope reads and bad
+ * params are refused with an IntegrationError saying which.
+ */
+export function runRead(
+  integration: Integration,
+  operation: string,
+  params: unknown,
+  scopes: readonly string[],
+  ctx: OperationContext,
+): unknown {
+  const spec = specFor(integration, operation);
+  if (spec.kind !== 'read')
+    throw new IntegrationError(`${operation} changes state; it cannot run as a read`, 'not_a_read');
+  if (!scopes.includes(spec.scope)) {
+    throw new IntegrationError(
+      `${operation} needs scope ${spec.scope}; the mission holds ${scopes.join(', ') || 'none'}`,
+      'out_of_scope',
+    );
+  }
+  return spec.run(parseParams(spec, operation, params), ctx);
+}
+
+/** Runs a state-changing operation. Callers must have checked the authorisation first. */
+export function runWrite(integration: Integration, operation: string, params: unknown, ctx: OperationContext): unknown {
+  const spec = specFor(integration, operation);
+  if (spec.kind !== 'write') throw new IntegrationError(`${operation} is a read, not an action`, 'not_a_write');
+  if (!ctx.actionId) throw new IntegrationError(`${operation} needs an actionId for idempotency`, 'invalid_params');
+  return spec.run(parseParams(spec, operation, params), ctx);
+}
+
+function specFor(integration: Integration, operation: string): OperationSpec<never, unknown> {
+  const spec = Object.prototype.hasOwnProperty.call(integration.operations, operation)
+    ? integration.operations[operation]
+    : undefined;
+  if (!spec) {
+    const known = Object.keys(integration.operations).join(', ');
+    throw new IntegrationError(
+      `${integration.name} has no operation ${operation} (it offers ${known})`,
+      'unknown_operation',
+    );
+  }
+  return spec;
+}
+
+function parseParams(spec: OperationSpec<never, unknown>, operation: string, params: unknown): never {
+  const result = spec.params.safeParse(params);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
+    throw new IntegrationError(`invalid params for ${operation}: ${problems}`, 'invalid_params');
+  }
+  return result.data;
+}

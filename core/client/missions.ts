@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, TypedSearchAttributes } from '@temporalio/common';
+import type { ApprovalDecisionInput, PendingApproval } from '../approval';
+import type { Catalog } from '../catalog';
+import type { MissionStatus, Observation } from '../mission';
+import type { DecideResult, MissionArgs, MissionResult, MissionStateView } from '../../workflows/definitions';
+import {
+  decideUpdate,
+  MISSION_WORKFLOW_TYPE,
+  observationsQuery,
+  SEARCH_ATTRIBUTES,
+  stateQuery,
+} from '../../workflows/definitions';
+
+/**
+ * Client-side mission operations shared by the CLI, the approvals service, the demo and the tests.
+ * Errors are typed so each caller can say what went wrong in its own words.
+ */
+
+export class MissionNotFound extends Error {
+  override name = 'MissionNotFound';
+}
+export class DecisionRefused extends Error {
+  override name = 'DecisionRefused';
+}
+export class MissionClosed extends Error {
+  override name = 'MissionClosed';
+}
+
+export interface StartMissionOptions {
+  catalog: Catalog;
+  taskQueue: string;
+  missionType: string;
+  input: unknown;
+  initiator: string;
+}
+
+/** Validates the input against the mission definition, then starts the mission. */
+export async function startMission(client: Client, options: StartMissionOptions): Promise<string> {
+  const input = options.catalog.validateInput(options.missionType, options.input);
+  const missionId = `${options.missionType}-${randomUUID().slice(0, 8)}`;
+  const args: MissionArgs = { missionType: options.missionType, input, initiator: options.initiator };
+  await client.workflow.start(MISSION_WORKFLOW_TYPE, {
+    workflowId: missionId,
+    taskQueue: options.taskQueue,
+    args: [args],
+    typedSearchAttributes: new TypedSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.missionType, value: options.missionType },
+      { key: SEARCH_ATTRIBUTES.missionStatus, value: 'running' },
+    ]),
+  });
+  return missionId;
+}
+
+export interface MissionSummary {
+  missionId: string;
+  missionType?: string;
+  status?: MissionStatus;
+  execution: string;
+  startTime: string;
+  closeTime?: string;
+  approvalDeadline?: string;
+}
+
+function summarise(
+  d: Pick<WorkflowExecutionDescription, 'workflowId' | 'status' | 'startTime' | 'closeTime' | 'typedSearchAttributes'>,
+): MissionSummary {
+  const sa = d.typedSearchAttributes;
+  const deadline = sa.get(SEARCH_ATTRIBUTES.approvalDeadline);
+  return {
+    missionId: d.workflowId,
+    missionType: sa.get(SEARCH_ATTRIBUTES.missionType),
+    status: sa.get(SEARCH_ATTRIBUTES.missionStatus) as MissionStatus | undefined,
+    execution: d.status.name,
+    startTime: d.startTime.toISOString(),
+    closeTime: d.closeTime?.toISOString(),
+    approvalDeadline: deadline?.toISOString(),
+  };
+}
+
+/** Missions, newest first, from a visibility query (optionally narrowed). */
+export async function listMissions(
+  client: Client,
+  options: { where?: string; limit?: number } = {},
+): Promise<MissionSummary[]> {
+  const query = `WorkflowType = '${MISSION_WORKFLOW_TYPE}'${options.where ? ` AND ${options.where}` : ''}`;
+  const out: MissionSummary[] = [];
+  for await (const execution of client.workflow.list({ query })) {
+    out.push(summarise(execution));
+    if (out.length >= (options.limit ?? 100)) break;
+  }
+  return out;
+}
+
+export interface MissionDetail {
+  summary: MissionSummary;
+  state: MissionStateView;
+  observations: Observation[];
+  result?: MissionResult;
+  failure?: string;
+}
+
+/** Status, state and the Explain rail of one mission (needs a worker to answer the queries). */
+export async function getMission(client: Client, missionId: string): Promise<MissionDetail> {
+  const handle = client.workflow.getHandle(missionId);
+  let description: WorkflowExecutionDescription;
+  try {
+    description = await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new MissionNotFound(`no mission ${missionId}`);
+    throw err;
+  }
+  const [state, observations] = await Promise.all([handle.query(stateQuery), handle.query(observationsQuery)]);
+  const detail: MissionDetail = { summary: summarise(description), state, observations };
+  if (description.status.name === 'COMPLETED') detail.result = (await handle.result()) as MissionResult;
+  if (description.status.name === 'FAILED') {
+    detail.failure = await handle.result().then(
+      () => undefined,
+      (err: Error) => (err.cause as Error | undefined)?.message ?? err.message,
+    );
+  }
+  return detail;
+}
+
+export interface PendingItem extends PendingApproval {
+  missionId: string;
+  missionType: string;
+  initiator: string;
+}
+
+/** The Decision Queue: every action waiting for approval, soonest deadline first. */
+export async function listPendingApprovals(client: Client): Promise<PendingItem[]> {
+  const waiting = await listMissions(client, {
+    where: `PendingApproval = true AND ExecutionStatus = 'Running'`,
+    limit: 500,
+  });
+  const items: PendingItem[] = [];
+  await Promise.all(
+    waiting.map(async (m) => {
+      const state = await client.workflow
+        .getHandle(m.missionId)
+        .query(stateQuery)
+        .catch(() => undefined);
+      for (const p of state?.pending ?? []) {
+        items.push({ ...p, missionId: m.missionId, missionType: state!.missionType, initiator: state!.initiator });
+      }
+    }),
+  );
+  return items.sort((a, b) => a.deadline.localeCompare(b.deadline));
+}
+
+/** Sends an approval decision through the validated Update; refusals come back as DecisionRefused. */
+export async function decide(
+  client: Client,
+  missionId: string,
+  decision: ApprovalDecisionInput,
+): Promise<DecideResult> {
+  const handle = client.workflow.getHandle(missionId);
+  try {
+    return await handle.executeUpdate(decideUpdate, { args: [decision] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      const cause = err.cause instanceof ApplicationFailure ? err.cause.message : (err.cause?.message ?? err.message);
+      throw new DecisionRefused(cause);
+    }
+    if (err instanceof WorkflowNotFoundError) {
+      const description = await handle.describe().catch(() => undefined);
+      if (description) {
+        throw new MissionClosed(
+          `mission ${missionId} is closed (${description.status.name.toLowerCase()}): no decision can be recorded`,
+        );
+      }
+      throw new MissionNotFound(`no mission ${missionId}`);
+    }
+    throw err;
+  }
+}

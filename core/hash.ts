@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Canonical JSON: object keys sorted recursively, no whitespace, `undefined` members dropped.
+ * Two semantically equal JSON values always produce the same string, so their hashes match.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortDeep(value));
+}
+
+function sortDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortDeep);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const member = (value as Record<string, unknown>)[key];
+      if (member !== undefined) out[key] = sortDeep(member);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** Lower-case hex SHA-256 of a string or bytes. */
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** SHA-256 of the canonical JSON form of a value. */
+export function hashJson(value: unknown): string {
+  return sha256Hex(canonicalJson(value));
+}

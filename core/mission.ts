@@ -1,0 +1,135 @@
+import { z } from 'zod';
+
+/**
+ * The mission domain: definitions (data in `missions/<type>/`), reasoning steps, proposed actions,
+ * decisions and observations. These schemas validate everything that crosses a process boundary;
+ * workflow code imports only their types.
+ */
+
+export const DATA_CLASSES = ['public', 'internal', 'confidential', 'restricted'] as const;
+export type DataClass = (typeof DATA_CLASSES)[number];
+
+const identifier = z.string().regex(/^[a-z][a-z0-9-]*$/, 'lower-case letters, digits and dashes');
+const operationName = z
+  .string()
+  .regex(/^[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)+$/, 'dotted name such as refunds.issue');
+export const JsonObject = z.record(z.string(), z.unknown());
+
+/** One rule of the definition's built-in decision table (the seam that Cedar policies replace). */
+export const DecisionRule = z.object({
+  id: z.string().min(1),
+  operation: operationName,
+  /** Optional numeric condition on one param: the rule matches when `params[param]` is within bounds. */
+  when: z
+    .object({ param: z.string().min(1), gt: z.number().optional(), lte: z.number().optional() })
+    .strict()
+    .optional(),
+  outcome: z.enum(['allow', 'require_approval', 'deny']),
+  tier: z.string().min(1).optional(),
+  reason: z.string().min(1),
+});
+export type DecisionRule = z.infer<typeof DecisionRule>;
+
+export const MissionDefinition = z
+  .object({
+    type: identifier,
+    title: z.string().min(1),
+    description: z.string().min(1),
+    dataClass: z.enum(DATA_CLASSES),
+    integration: identifier,
+    /** JSON Schema of the mission input; validated before start and again when the mission loads. */
+    inputSchema: JsonObject,
+    reasoning: z
+      .object({ provider: z.string().min(1).default('offline:playbook'), maxSteps: z.number().int().min(1).max(200) })
+      .strict(),
+    /** Read scopes the mission may use. The model cannot widen them. */
+    scopes: z.array(z.string().regex(/^[a-z]+:read$/)).min(1),
+    /** State-changing operations the mission may propose. Anything else is denied. */
+    operations: z.array(operationName).min(1),
+    decision: z.object({ rules: z.array(DecisionRule).min(1) }).strict(),
+    approval: z.object({ timeoutSeconds: z.number().positive() }).strict(),
+    limits: z
+      .object({ continueAsNewAfterSteps: z.number().int().min(1).default(40) })
+      .strict()
+      .default({ continueAsNewAfterSteps: 40 }),
+  })
+  .strict();
+export type MissionDefinition = z.infer<typeof MissionDefinition>;
+
+export const ReadStep = z
+  .object({
+    kind: z.literal('read'),
+    operation: operationName,
+    params: JsonObject,
+    /** Name under which the result is kept in the mission context. */
+    as: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]*$/),
+  })
+  .strict();
+export const ProposeStep = z
+  .object({ kind: z.literal('propose'), operation: operationName, params: JsonObject, rationale: z.string().min(1) })
+  .strict();
+export const FinishStep = z
+  .object({ kind: z.literal('finish'), verdict: z.enum(['completed', 'declined']), summary: z.string().min(1) })
+  .strict();
+
+/** What one reasoning step returns: what it noticed and what to do next. */
+export const ReasoningStep = z
+  .object({
+    observations: z.array(z.string().max(2000)).max(20),
+    next: z.discriminatedUnion('kind', [ReadStep, ProposeStep, FinishStep]),
+  })
+  .strict();
+export type ReasoningStep = z.infer<typeof ReasoningStep>;
+export type NextStep = ReasoningStep['next'];
+
+/** A state-changing action the mission wants to take. `actionId` is assigned by the workflow, never the model. */
+export interface ProposedAction {
+  actionId: string;
+  operation: string;
+  params: Record<string, unknown>;
+  rationale: string;
+}
+
+export type DecisionOutcome = 'allow' | 'require_approval' | 'deny';
+
+/** The policy decision for one proposed action. */
+export interface PolicyDecision {
+  outcome: DecisionOutcome;
+  tier?: string;
+  ruleIds: string[];
+  reasons: string[];
+  policyVersion: string;
+}
+
+export const OBSERVATION_KINDS = [
+  'mission',
+  'reasoning',
+  'read',
+  'read_refused',
+  'proposal',
+  'decision',
+  'approval_requested',
+  'approval',
+  'approval_refused',
+  'approval_timeout',
+  'execution',
+  'finish',
+  'error',
+] as const;
+export type ObservationKind = (typeof OBSERVATION_KINDS)[number];
+
+/** One entry of the Explain rail. */
+export interface Observation {
+  seq: number;
+  at: string;
+  kind: ObservationKind;
+  summary: string;
+  detail?: Record<string, unknown>;
+}
+
+/** Final states a mission can close in. */
+export const MISSION_VERDICTS = ['completed', 'declined', 'rejected', 'denied', 'failed'] as const;
+export type MissionVerdict = (typeof MISSION_VERDICTS)[number];
+
+/** Values of the MissionStatus search attribute. */
+export type MissionStatus = 'running' | 'awaiting_approval' | MissionVerdict;

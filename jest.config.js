@@ -1,0 +1,30 @@
+/**
+ * Jest runs TypeScript through SWC. Unit tests need nothing running; integration and browser suites
+ * share one Temporal dev server started by test/harness (a project's globalSetup runs only when one
+ * of its tests is selected, so `jest test/unit` starts no server).
+ */
+const transform = { '^.+\\.ts$': ['@swc/jest'] };
+
+module.exports = {
+  // Two cores: integration suites each run a worker; more parallelism only adds contention.
+  maxWorkers: 2,
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test/unit'],
+      testMatch: ['**/*.test.ts'],
+      transform,
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test/integration'],
+      testMatch: ['**/*.test.ts'],
+      transform,
+      globalSetup: '<rootDir>/test/harness/global-setup.ts',
+      globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+      testTimeout: 180_000,
+    },
+  ],
+};

@@ -1,0 +1,36 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { startDevServer } from '../../infra/temporal/dev-server';
+import { WORKFLOWS_PATH } from '../../workers/worker';
+
+/**
+ * Starts one Temporal dev server for the whole run and bundles the workflow code once. Suites find
+ * both through environment variables (set here, inherited by jest's workers).
+ */
+export default async function globalSetup(): Promise<void> {
+  const runDir = resolve(__dirname, '..', '..', '.mandate', 'test-run');
+  mkdirSync(runDir, { recursive: true });
+  const started = Date.now();
+  const [server, bundle] = await Promise.all([
+    startDevServer({ readyTimeoutMs: 120_000, log: (line) => console.log(line) }),
+    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger }),
+  ]);
+  const bundlePath = join(runDir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  process.env.MANDATE_TEST_TEMPORAL_ADDRESS = server.address;
+  process.env.MANDATE_TEST_WORKFLOW_BUNDLE = bundlePath;
+  (globalThis as Record<string, unknown>).__MANDATE_DEV_SERVER__ = server;
+  console.log(
+    `\n[harness] Temporal dev server ${server.address} ready, workflows bundled (${Date.now() - started} ms)`,
+  );
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};

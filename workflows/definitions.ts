@@ -1,0 +1,78 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ApprovalDecisionInput, DecisionRecord, PendingApproval } from '../core/approval';
+import type { MissionStatus, MissionVerdict, Observation } from '../core/mission';
+
+/**
+ * Every name the outside world uses to talk to a mission: message definitions and search-attribute
+ * keys. The CLI, the approvals service and the dev-server launcher import these constants.
+ */
+
+export const MISSION_WORKFLOW_TYPE = 'mission';
+
+export const SEARCH_ATTRIBUTES = {
+  missionType: defineSearchAttributeKey('MissionType', SearchAttributeType.KEYWORD),
+  missionStatus: defineSearchAttributeKey('MissionStatus', SearchAttributeType.KEYWORD),
+  pendingApproval: defineSearchAttributeKey('PendingApproval', SearchAttributeType.BOOL),
+  approvalDeadline: defineSearchAttributeKey('ApprovalDeadline', SearchAttributeType.DATETIME),
+} as const;
+
+/** `--search-attribute Name=Type` arguments for `temporal server start-dev`. */
+export const SEARCH_ATTRIBUTE_CLI_TYPES: Record<string, string> = {
+  MissionType: 'Keyword',
+  MissionStatus: 'Keyword',
+  PendingApproval: 'Bool',
+  ApprovalDeadline: 'Datetime',
+};
+
+/** Arguments of the mission workflow. */
+export interface MissionArgs {
+  missionType: string;
+  input: Record<string, unknown>;
+  /** Who started the mission (recorded; never allowed to approve its actions). */
+  initiator: string;
+  /** State carried across continue-as-new. */
+  carried?: CarriedState;
+}
+
+/** Mission state handed from one run to the next by continue-as-new. */
+export interface CarriedState {
+  definitionVersion: string;
+  stepIndex: number;
+  actionCount: number;
+  context: Record<string, unknown>;
+  observations: Observation[];
+  decided: Record<string, DecisionRecord>;
+}
+
+export interface MissionResult {
+  missionId: string;
+  verdict: MissionVerdict;
+  summary: string;
+  executedActions: string[];
+}
+
+/** What the `state` query returns. */
+export interface MissionStateView {
+  missionId: string;
+  missionType: string;
+  initiator: string;
+  status: MissionStatus;
+  definitionVersion?: string;
+  pending: PendingApproval[];
+  decided: DecisionRecord[];
+  verdict?: MissionVerdict;
+  summary?: string;
+}
+
+export interface DecideResult {
+  actionId: string;
+  decision: ApprovalDecisionInput['decision'];
+  approver: string;
+  recordedAt: string;
+}
+
+export const decideUpdate = defineUpdate<DecideResult, [ApprovalDecisionInput]>('decide');
+export const decideSignal = defineSignal<[ApprovalDecisionInput]>('decideSignal');
+export const observationsQuery = defineQuery<Observation[]>('observations');
+export const stateQuery = defineQuery<MissionStateView>('state');

@@ -1,0 +1,228 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { MissionActivities } from '../activities';
+import type { MissionDefinition, MissionStatus, MissionVerdict, NextStep, ProposedAction } from '../core/mission';
+import { ApprovalGate } from './approval-gate';
+import type { MissionArgs, MissionResult } from './definitions';
+import { observationsQuery, SEARCH_ATTRIBUTES, stateQuery } from './definitions';
+import { publishStatus, Rail } from './rail';
+
+/** Timeout and retry profiles, one proxy each. */
+const LOAD = { startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 5 } } as const;
+const REASONING = {
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 5, initialInterval: '1 second' },
+} as const;
+const READ = { startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } } as const;
+const POLICY = { startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 5 } } as const;
+const ACTION = {
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 10, initialInterval: '1 second' },
+} as const;
+
+const { loadMission } = proxyActivities<MissionActivities>(LOAD);
+const { reason } = proxyActivities<MissionActivities>(REASONING);
+const { readData } = proxyActivities<MissionActivities>(READ);
+const { decideAction } = proxyActivities<MissionActivities>(POLICY);
+const { executeAction } = proxyActivities<MissionActivities>(ACTION);
+
+type Carried = NonNullable<MissionArgs['carried']> & { definition: MissionDefinition };
+
+/**
+ * The mission workflow: one generic interpreter of a mission definition snapshot.
+ * reason → read | propose → decide → (approval gate) → execute → … → finish, bounded in steps,
+ * continuing as new when the history grows long.
+ */
+export async function mission(args: MissionArgs): Promise<MissionResult> {
+  const missionId = workflowInfo().workflowId;
+  const carried = args.carried as Carried | undefined;
+  const rail = new Rail(carried?.observations ?? []);
+  const gate = new ApprovalGate(args.initiator, rail, carried?.decided ?? {});
+  const context: Record<string, unknown> = carried?.context ?? { input: args.input };
+  let status: MissionStatus = 'running';
+  let definition: MissionDefinition | undefined = carried?.definition;
+  let definitionVersion = carried?.definitionVersion;
+  let stepIndex = carried?.stepIndex ?? 0;
+  let actionCount = carried?.actionCount ?? 0;
+  const executed: string[] = [];
+  let outcome: { verdict: MissionVerdict; summary: string } | undefined;
+
+  gate.install();
+  setHandler(observationsQuery, () => rail.observations);
+  setHandler(stateQuery, () => ({
+    missionId,
+    missionType: args.missionType,
+    initiator: args.initiator,
+    status,
+    definitionVersion,
+    pending: Object.values(gate.pending),
+    decided: Object.values(gate.decided),
+    ...outcome,
+  }));
+
+  const setStatus = (next: MissionStatus) => {
+    status = next;
+    publishStatus(next);
+  };
+
+  try {
+    if (!definition) {
+      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.missionType, value: args.missionType }]);
+      setStatus('running');
+      const loaded = await loadMission({ missionType: args.missionType, input: args.input });
+      definition = loaded.definition;
+      definitionVersion = loaded.definitionVersion;
+      rail.observe(
+        'mission',
+        `${definition.title} started by ${args.initiator}; definition ${definitionVersion.slice(0, 12)}`,
+        {
+          missionType: args.missionType,
+          definitionVersion,
+          initiator: args.initiator,
+          input: args.input,
+        },
+      );
+    }
+    const def = definition;
+    const version = definitionVersion as string;
+    let stepsThisRun = 0;
+
+    for (;;) {
+      if (stepIndex >= def.reasoning.maxSteps) {
+        return finish('failed', `step budget of ${def.reasoning.maxSteps} reasoning steps exhausted`);
+      }
+      if (stepsThisRun >= def.limits.continueAsNewAfterSteps || workflowInfo().continueAsNewSuggested) {
+        await condition(allHandlersFinished);
+        const next: Carried = {
+          definition: def,
+          definitionVersion: version,
+          stepIndex,
+          actionCount,
+          context,
+          observations: rail.observations,
+          decided: gate.decided,
+        };
+        return await continueAsNew<typeof mission>({ ...args, carried: next });
+      }
+      const history = rail.observations.map(({ kind, summary }) => ({ kind, summary }));
+      const { step, usage, provider } = await reason({
+        missionId,
+        missionType: args.missionType,
+        definitionVersion: version,
+        stepIndex,
+        context,
+        history,
+      });
+      stepIndex++;
+      stepsThisRun++;
+      rail.observe('reasoning', step.observations.join(' ') || `reasoning step ${stepIndex}`, {
+        provider,
+        usage,
+        next: step.next.kind,
+      });
+
+      const next: NextStep = step.next;
+      if (next.kind === 'finish') return finish(next.verdict, next.summary);
+      if (next.kind === 'read') {
+        const read = await readData({
+          missionId,
+          integration: def.integration,
+          operation: next.operation,
+          params: next.params,
+          scopes: def.scopes,
+        });
+        if (read.ok) {
+          context[next.as] = read.result;
+          rail.observe('read', `read ${next.operation} into ${next.as}`, {
+            operation: next.operation,
+            params: next.params,
+          });
+        } else {
+          context[next.as] = { refused: read.refused };
+          rail.observe('read_refused', `refused ${next.operation}: ${read.refused}`, {
+            operation: next.operation,
+            code: read.code,
+          });
+        }
+        continue;
+      }
+      actionCount++;
+      const action: ProposedAction = {
+        actionId: `a${actionCount}`,
+        operation: next.operation,
+        params: next.params,
+        rationale: next.rationale,
+      };
+      const ended = await governAndExecute(def, version, action);
+      if (ended) return finish(ended.verdict, ended.summary);
+    }
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    const message = cause?.message ?? err.message;
+    rail.observe('error', message, { type: cause?.type ?? 'ActivityFailure', activity: err.activityType });
+    setStatus('failed');
+    outcome = { verdict: 'failed', summary: message };
+    throw ApplicationFailure.create({ type: cause?.type ?? 'MissionFailed', message, nonRetryable: true });
+  }
+
+  /** Decides, waits for approval when required, executes. Returns a verdict when the mission must end. */
+  async function governAndExecute(
+    def: MissionDefinition,
+    version: string,
+    action: ProposedAction,
+  ): Promise<{ verdict: MissionVerdict; summary: string } | undefined> {
+    rail.observe('proposal', `proposes ${action.actionId}: ${action.operation}`, { ...action });
+    const decision = await decideAction({
+      missionId,
+      missionType: args.missionType,
+      definitionVersion: version,
+      action,
+    });
+    const tier = decision.tier ? ` (${decision.tier})` : '';
+    rail.observe('decision', `${action.actionId}: ${decision.outcome}${tier} — ${decision.reasons.join('; ')}`, {
+      actionId: action.actionId,
+      ...decision,
+    });
+    if (decision.outcome === 'deny') {
+      return { verdict: 'denied', summary: `policy denied ${action.operation}: ${decision.reasons.join('; ')}` };
+    }
+    const approvals = [];
+    if (decision.outcome === 'require_approval') {
+      setStatus('awaiting_approval');
+      const record = await gate.await(action, decision.tier ?? 'default', def.approval.timeoutSeconds);
+      status = 'running';
+      if (record.decision !== 'approve') {
+        return {
+          verdict: 'rejected',
+          summary: `${action.operation} rejected by ${record.approver}: ${record.reason ?? 'no reason'}`,
+        };
+      }
+      approvals.push(record);
+    }
+    const { result } = await executeAction({ missionId, integration: def.integration, action, decision, approvals });
+    executed.push(action.actionId);
+    context.lastAction = { actionId: action.actionId, operation: action.operation, status: 'executed', result };
+    rail.observe('execution', `executed ${action.actionId}: ${action.operation}`, {
+      actionId: action.actionId,
+      result: result as Record<string, unknown>,
+    });
+    return undefined;
+  }
+
+  function finish(verdict: MissionVerdict, summary: string): MissionResult {
+    outcome = { verdict, summary };
+    rail.observe('finish', `${verdict}: ${summary}`, { verdict, executedActions: executed });
+    setStatus(verdict);
+    return { missionId, verdict, summary, executedActions: executed };
+  }
+}

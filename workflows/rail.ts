@@ -1,0 +1,27 @@
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import type { MissionStatus, Observation, ObservationKind } from '../core/mission';
+import { SEARCH_ATTRIBUTES } from './definitions';
+
+/** The Explain rail: every step appends an observation; the `observations` query returns them. */
+export class Rail {
+  constructor(readonly observations: Observation[] = []) {}
+
+  observe(kind: ObservationKind, summary: string, detail?: Record<string, unknown>): void {
+    this.observations.push({
+      seq: this.observations.length + 1,
+      at: new Date().toISOString(),
+      kind,
+      summary,
+      ...(detail ? { detail } : {}),
+    });
+  }
+}
+
+/** Keeps the mission's search attributes current so visibility queries list the Decision Queue. */
+export function publishStatus(status: MissionStatus, approvalDeadline: Date | null = null): void {
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTES.missionStatus, value: status },
+    { key: SEARCH_ATTRIBUTES.pendingApproval, value: status === 'awaiting_approval' },
+    { key: SEARCH_ATTRIBUTES.approvalDeadline, value: approvalDeadline },
+  ]);
+}
