@@ -59,13 +59,10 @@ export function validateApprovalDecision(input: unknown, gate: GateView): Valida
   if (decision === 'reject' && trimmedReason === '') return refuse('a reason is required to reject');
   if (trimmedReason.length > MAX_REASON_LENGTH) return refuse(`reason is longer than ${MAX_REASON_LENGTH} characters`);
 
-  const earlier = gate.decided[actionId];
-  if (earlier) {
-    const past = earlier.decision === 'approve' ? 'approved' : 'rejected';
-    const who = earlier.via === 'timeout' ? 'the approval timeout (fail closed)' : earlier.approver;
-    return refuse(`decision already taken: action ${actionId} was ${past} by ${who} at ${earlier.at}`);
-  }
-  if (!gate.pending[actionId]) {
+  // Own keys only: the gate's records are plain objects, and `constructor` or `__proto__` is no action.
+  const earlier = Object.hasOwn(gate.decided, actionId) ? gate.decided[actionId] : undefined;
+  if (earlier) return refuse(alreadyDecided(earlier));
+  if (!Object.hasOwn(gate.pending, actionId)) {
     const waiting = Object.keys(gate.pending);
     const hint = waiting.length ? `pending: ${waiting.join(', ')}` : 'nothing is pending';
     return refuse(`unknown action ${actionId}: no such action awaits approval in this mission (${hint})`);
@@ -77,6 +74,13 @@ export function validateApprovalDecision(input: unknown, gate: GateView): Valida
     ok: true,
     decision: { actionId, decision, approver: approver.trim(), ...(trimmedReason ? { reason: trimmedReason } : {}) },
   };
+}
+
+/** "decision already taken: action a1 was approved by … at …" */
+export function alreadyDecided(earlier: DecisionRecord): string {
+  const past = earlier.decision === 'approve' ? 'approved' : 'rejected';
+  const who = earlier.via === 'timeout' ? 'the approval timeout (fail closed)' : earlier.approver;
+  return `decision already taken: action ${earlier.actionId} was ${past} by ${who} at ${earlier.at}`;
 }
 
 function refuse(reason: string): ValidationResult {

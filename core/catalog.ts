@@ -75,7 +75,11 @@ function loadEntry(dir: string, overrides: DefinitionOverrides): CatalogEntry {
   const raw = readJson(join(dir, 'definition.json'));
   const parsed = MissionDefinition.safeParse(raw);
   if (!parsed.success) throw new CatalogError(`${dir}/definition.json: ${z.prettifyError(parsed.error)}`);
-  const definition = MissionDefinition.parse({ ...parsed.data, ...overrides[parsed.data.type] });
+  const merged = MissionDefinition.safeParse({ ...parsed.data, ...overrides[parsed.data.type] });
+  if (!merged.success) {
+    throw new CatalogError(`${dir}/definition.json with overrides: ${z.prettifyError(merged.error)}`);
+  }
+  const definition = merged.data;
   let playbook: Playbook | undefined;
   if (existsSync(join(dir, 'playbook.json'))) {
     const pb = Playbook.safeParse(readJson(join(dir, 'playbook.json')));

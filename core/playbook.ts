@@ -39,7 +39,8 @@ export class PlaybookError extends Error {
 export function lookup(context: Record<string, unknown>, path: string): unknown {
   let current: unknown = context;
   for (const part of path.split('.')) {
-    if (current === null || typeof current !== 'object' || !(part in current)) {
+    // Own properties only: `constructor` or `toString` is not something the context holds.
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, part)) {
       throw new PlaybookError(`playbook refers to ${path}, which the mission context does not hold`);
     }
     current = (current as Record<string, unknown>)[part];

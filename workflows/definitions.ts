@@ -40,6 +40,7 @@ export interface CarriedState {
   definitionVersion: string;
   stepIndex: number;
   actionCount: number;
+  executedActions: string[];
   context: Record<string, unknown>;
   observations: Observation[];
   decided: Record<string, DecisionRecord>;

@@ -53,7 +53,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
   let definitionVersion = carried?.definitionVersion;
   let stepIndex = carried?.stepIndex ?? 0;
   let actionCount = carried?.actionCount ?? 0;
-  const executed: string[] = [];
+  const executed: string[] = carried?.executedActions ?? [];
   let outcome: { verdict: MissionVerdict; summary: string } | undefined;
 
   gate.install();
@@ -107,6 +107,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
           definitionVersion: version,
           stepIndex,
           actionCount,
+          executedActions: executed,
           context,
           observations: rail.observations,
           decided: gate.decided,

@@ -34,13 +34,31 @@ export interface ReasoningProvider {
   step(request: ReasoningRequest): Promise<ReasoningReply>;
 }
 
-/** A provider failure that retrying will not fix (bad key, bad request, unusable output). */
+/** Extra facts about a provider failure, for the activity's retry decision. */
+export interface ProviderErrorOptions {
+  /** How long the provider asked us to wait before trying again (Retry-After / retry-after-ms). */
+  retryAfterMs?: number;
+  /** HTTP status of the failed call, when there was one. */
+  status?: number;
+  cause?: unknown;
+}
+
+/**
+ * A provider failure. `retryable: false` means retrying will not fix it (bad key, bad request, unusable
+ * output); `retryable: true` means Temporal's activity retry should try again, after `retryAfterMs` if set.
+ */
 export class ProviderError extends Error {
+  readonly retryAfterMs?: number;
+  readonly status?: number;
+
   constructor(
     message: string,
     readonly retryable: boolean,
+    options: ProviderErrorOptions = {},
   ) {
-    super(message);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ProviderError';
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options.status !== undefined) this.status = options.status;
   }
 }

@@ -3,6 +3,7 @@ import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, TypedSearchAttributes } from '@temporalio/common';
 import type { ApprovalDecisionInput, PendingApproval } from '../approval';
+import { alreadyDecided } from '../approval';
 import type { Catalog } from '../catalog';
 import type { MissionStatus, Observation } from '../mission';
 import type { DecideResult, MissionArgs, MissionResult, MissionStateView } from '../../workflows/definitions';
@@ -168,9 +169,11 @@ export async function decide(
     if (err instanceof WorkflowNotFoundError) {
       const description = await handle.describe().catch(() => undefined);
       if (description) {
-        throw new MissionClosed(
-          `mission ${missionId} is closed (${description.status.name.toLowerCase()}): no decision can be recorded`,
-        );
+        const closed = `mission ${missionId} is closed (${description.status.name.toLowerCase()})`;
+        const state = await handle.query(stateQuery).catch(() => undefined);
+        const earlier = state?.decided.find((d) => d.actionId === decision.actionId);
+        if (earlier) throw new DecisionRefused(`${alreadyDecided(earlier)}; ${closed}`);
+        throw new MissionClosed(`${closed}: no decision can be recorded`);
       }
       throw new MissionNotFound(`no mission ${missionId}`);
     }

@@ -78,6 +78,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Never leave an orphaned server behind if this process dies without stopping it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
 
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
@@ -97,6 +100,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     namespace,
     process: child,
     async stop() {
+      process.off('exit', killOnExit);
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

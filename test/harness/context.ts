@@ -37,7 +37,7 @@ export async function createTestContext(name: string): Promise<TestContext> {
   if (!address || !bundlePath)
     throw new Error('integration tests need the harness (jest globalSetup) to start Temporal');
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger((process.env.MANDATE_TEST_LOG as 'WARN') ?? 'WARN') });
+    Runtime.install({ logger: new DefaultLogger((process.env.MANDATE_TEST_LOG as 'WARN') ?? 'ERROR') });
     runtimeInstalled = true;
   }
   const dbPath = join(mkdtempSync(join(tmpdir(), `mandate-${name}-`)), 'enterprise.db');

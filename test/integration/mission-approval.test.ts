@@ -111,5 +111,5 @@ test('an approval that never comes rejects the action when the timeout passes (f
   );
   await expect(
     decide(t.client, id, { actionId: 'a1', decision: 'approve', approver: 'late@example.com' }),
-  ).rejects.toThrow(/closed/);
+  ).rejects.toThrow(/already taken: action a1 was rejected by the approval timeout.*closed/);
 });

@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import type { Client } from '@temporalio/client';
+import type { Catalog } from '../core/catalog';
+import { decide, getMission, listMissions, listPendingApprovals, startMission } from '../core/client/missions';
+import type { MissionDetail } from '../core/client/missions';
+import { amountOf, printJson, relative, table } from './output';
+
+/**
+ * The CLI's commands as plain functions over a Temporal client, so the demo and tests run exactly
+ * what `mandate` runs. Each prints its result; errors propagate to main, which sets the exit code.
+ */
+export interface CommandContext {
+  client: Client;
+  catalog: Catalog;
+  taskQueue: string;
+  json: boolean;
+  out?: (line: string) => void;
+}
+
+const say = (ctx: CommandContext, line: string) => (ctx.out ?? ((l: string) => process.stdout.write(`${l}\n`)))(line);
+
+/** Reads mission input from a file path or `-` (stdin). */
+export function readInput(source: string): unknown {
+  const text = source === '-' ? readFileSync(0, 'utf8') : readFileSync(source, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(
+      `mission input ${source === '-' ? 'from stdin' : source} is not valid JSON: ${(err as Error).message}`,
+    );
+  }
+}
+
+export async function missionStart(
+  ctx: CommandContext,
+  type: string,
+  input: unknown,
+  initiator: string,
+): Promise<string> {
+  const missionId = await startMission(ctx.client, {
+    catalog: ctx.catalog,
+    taskQueue: ctx.taskQueue,
+    missionType: type,
+    input,
+    initiator,
+  });
+  if (ctx.json) printJson({ missionId, missionType: type, initiator });
+  else say(ctx, `started ${missionId} (${type}) for ${initiator}`);
+  return missionId;
+}
+
+export async function missionList(ctx: CommandContext, options: { status?: string; limit?: number }): Promise<void> {
+  const where = options.status ? `MissionStatus = '${options.status.replace(/'/g, '')}'` : undefined;
+  const missions = await listMissions(ctx.client, { where, limit: options.limit });
+  if (ctx.json) return printJson(missions);
+  say(
+    ctx,
+    table(missions, [
+      { header: 'mission', value: (m) => m.missionId },
+      { header: 'type', value: (m) => m.missionType },
+      { header: 'status', value: (m) => m.status },
+      { header: 'started', value: (m) => m.startTime },
+      { header: 'closed', value: (m) => m.closeTime },
+    ]),
+  );
+}
+
+export async function missionShow(ctx: CommandContext, missionId: string): Promise<MissionDetail> {
+  const detail = await getMission(ctx.client, missionId);
+  if (ctx.json) {
+    printJson(detail);
+    return detail;
+  }
+  const { state } = detail;
+  say(ctx, `${state.missionId}  ${state.missionType}  status=${state.status}  initiator=${state.initiator}`);
+  if (state.summary) say(ctx, `verdict: ${state.verdict} — ${state.summary}`);
+  if (detail.failure) say(ctx, `failed: ${detail.failure}`);
+  for (const p of state.pending)
+    say(
+      ctx,
+      `pending: ${p.actionId} ${p.operation} ${amountOf(p.params)} tier=${p.tier} deadline ${relative(p.deadline)}`,
+    );
+  say(ctx, '');
+  say(
+    ctx,
+    table(detail.observations, [
+      { header: '#', value: (o) => o.seq },
+      { header: 'at', value: (o) => o.at.slice(11, 23) },
+      { header: 'kind', value: (o) => o.kind },
+      { header: 'summary', value: (o) => o.summary },
+    ]),
+  );
+  return detail;
+}
+
+export async function approvalsList(ctx: CommandContext): Promise<void> {
+  const items = await listPendingApprovals(ctx.client);
+  if (ctx.json) return printJson(items);
+  say(
+    ctx,
+    table(items, [
+      { header: 'mission', value: (i) => i.missionId },
+      { header: 'action', value: (i) => i.actionId },
+      { header: 'operation', value: (i) => i.operation },
+      { header: 'amount', value: (i) => amountOf(i.params) },
+      { header: 'tier', value: (i) => i.tier },
+      { header: 'initiator', value: (i) => i.initiator },
+      { header: 'deadline', value: (i) => `${i.deadline} (${relative(i.deadline)})` },
+    ]),
+  );
+}
+
+export async function decideCommand(
+  ctx: CommandContext,
+  missionId: string,
+  actionId: string,
+  decision: 'approve' | 'reject',
+  approver: string,
+  reason?: string,
+): Promise<void> {
+  const result = await decide(ctx.client, missionId, { actionId, decision, approver, ...(reason ? { reason } : {}) });
+  if (ctx.json) return printJson({ missionId, ...result });
+  say(
+    ctx,
+    `${decision === 'approve' ? 'approved' : 'rejected'} ${missionId} ${actionId} as ${result.approver} (recorded ${result.recordedAt})`,
+  );
+}

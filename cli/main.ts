@@ -1,0 +1,128 @@
+import { userInfo } from 'node:os';
+import { Client, Connection } from '@temporalio/client';
+import { Command, CommanderError } from 'commander';
+import { Catalog } from '../core/catalog';
+import { loadConfig } from '../workers/config';
+import type { CommandContext } from './commands';
+import { approvalsList, decideCommand, missionList, missionShow, missionStart, readInput } from './commands';
+
+/** `mandate`: operators start and inspect missions; approvers list and decide pending actions. */
+
+interface GlobalOptions {
+  json?: boolean;
+  address?: string;
+  namespace?: string;
+  taskQueue?: string;
+}
+
+let connection: Connection | undefined;
+
+async function context(cmd: Command): Promise<CommandContext> {
+  const opts = cmd.optsWithGlobals<GlobalOptions>();
+  const config = loadConfig();
+  const address = opts.address ?? config.temporalAddress;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 5000 });
+  } catch (err) {
+    throw new Error(
+      `cannot reach Temporal at ${address} (${(err as Error).message}); is \`npm start\` running? Set MANDATE_TEMPORAL_ADDRESS or --address`,
+    );
+  }
+  return {
+    client: new Client({ connection, namespace: opts.namespace ?? config.namespace }),
+    catalog: Catalog.load(config.catalogDir),
+    taskQueue: opts.taskQueue ?? config.taskQueue,
+    json: Boolean(opts.json),
+  };
+}
+
+function defaultUser(): string {
+  return process.env.MANDATE_USER || userInfo().username;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('mandate')
+    .description('Governed AI missions on Temporal: start and inspect missions, decide pending actions.')
+    .option('--json', 'machine-readable JSON output')
+    .option('--address <host:port>', 'Temporal frontend (default $MANDATE_TEMPORAL_ADDRESS or 127.0.0.1:7233)')
+    .option('--namespace <name>', 'Temporal namespace (default $MANDATE_NAMESPACE or "default")')
+    .option('--task-queue <name>', 'mission task queue (default $MANDATE_TASK_QUEUE or "mandate-missions")')
+    .showHelpAfterError();
+
+  const mission = program.command('mission').description('start, list and inspect missions');
+  mission
+    .command('start <type>')
+    .description('start a mission of a catalog type with JSON input')
+    .requiredOption('--input <file|->', 'JSON input file, or - for stdin')
+    .option('--as <initiator>', 'who starts it (default $MANDATE_USER or your login)')
+    .action(async (type: string, opts: { input: string; as?: string }, cmd: Command) => {
+      const input = readInput(opts.input);
+      await missionStart(await context(cmd), type, input, opts.as ?? defaultUser());
+    });
+  mission
+    .command('list')
+    .description('missions, newest first')
+    .option('--status <status>', 'only missions in this status (running, awaiting_approval, completed, rejected, …)')
+    .option('--limit <n>', 'at most n missions', (v) => parsePositive(v, '--limit'), 50)
+    .action(async (opts: { status?: string; limit: number }, cmd: Command) => missionList(await context(cmd), opts));
+  mission
+    .command('show <missionId>')
+    .description('status and the Explain rail (observations) of one mission')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      await missionShow(await context(cmd), id);
+    });
+
+  program
+    .command('approvals')
+    .description('the Decision Queue')
+    .command('list')
+    .description('actions waiting for approval, soonest deadline first')
+    .action(async (_opts: unknown, cmd: Command) => approvalsList(await context(cmd)));
+
+  program
+    .command('approve <missionId> <actionId>')
+    .description('approve a pending action')
+    .requiredOption('--as <approver>', 'who approves')
+    .option('--reason <text>', 'why')
+    .action(async (missionId: string, actionId: string, opts: { as: string; reason?: string }, cmd: Command) =>
+      decideCommand(await context(cmd), missionId, actionId, 'approve', opts.as, opts.reason),
+    );
+  program
+    .command('reject <missionId> <actionId>')
+    .description('reject a pending action (a reason is required)')
+    .requiredOption('--as <approver>', 'who rejects')
+    .requiredOption('--reason <text>', 'why')
+    .action(async (missionId: string, actionId: string, opts: { as: string; reason: string }, cmd: Command) =>
+      decideCommand(await context(cmd), missionId, actionId, 'reject', opts.as, opts.reason),
+    );
+  return program;
+}
+
+function parsePositive(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive whole number, got "${value}"`);
+  return n;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    const json = argv.includes('--json');
+    const error = err as Error;
+    const message = error.message.replace(/^Error: /, '');
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code: error.name, message } })}\n`);
+    process.stderr.write(`mandate: ${message}\n`);
+    return 1;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+/** Entry for bin/mandate.js: runs the program and exits with its code. */
+export function run(): void {
+  void main(process.argv).then((code) => process.exit(code));
+}
