@@ -8,6 +8,8 @@ const transform = { '^.+\\.ts$': ['@swc/jest'] };
 module.exports = {
   // Two cores: integration suites each run a worker; more parallelism only adds contention.
   maxWorkers: 2,
+  // Integration suites wait on real workflows; unit tests finish far below this.
+  testTimeout: 180_000,
   projects: [
     {
       displayName: 'unit',
@@ -24,7 +26,6 @@ module.exports = {
       transform,
       globalSetup: '<rootDir>/test/harness/global-setup.ts',
       globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
-      testTimeout: 180_000,
     },
   ],
 };

@@ -47,7 +47,9 @@ export function buildProgram(): Command {
     .option('--address <host:port>', 'Temporal frontend (default $MANDATE_TEMPORAL_ADDRESS or 127.0.0.1:7233)')
     .option('--namespace <name>', 'Temporal namespace (default $MANDATE_NAMESPACE or "default")')
     .option('--task-queue <name>', 'mission task queue (default $MANDATE_TASK_QUEUE or "mandate-missions")')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Set before subcommands are added so they inherit it: usage errors then reach main() (exit 2).
+    .exitOverride();
 
   const mission = program.command('mission').description('start, list and inspect missions');
   mission
@@ -105,7 +107,7 @@ function parsePositive(value: string, flag: string): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return 0;

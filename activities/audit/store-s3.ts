@@ -9,7 +9,7 @@ import {
   PutObjectLockConfigurationCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import type { ObjectVersion } from '@aws-sdk/client-s3';
+import type { BucketLocationConstraint, ObjectVersion } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { AuditStore, AuditStoreDescription, PutOnceOptions, PutOnceResult } from './store';
 import {
@@ -94,7 +94,7 @@ export class S3AuditStore implements AuditStore {
             ObjectLockEnabledForBucket: true,
             ...(this.config.region === 'us-east-1'
               ? {}
-              : { CreateBucketConfiguration: { LocationConstraint: this.config.region as never } }),
+              : { CreateBucketConfiguration: { LocationConstraint: this.config.region as BucketLocationConstraint } }),
           }),
         );
         // The default rule also locks versions written by anything other than this store.

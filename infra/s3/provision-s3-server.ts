@@ -11,7 +11,7 @@ import { cacheDir } from '../temporal/provision-cli';
  * cache (~/.cache/mandate, or $MANDATE_CACHE_DIR), 4. a one-time `go install` into that cache.
  * There is no release-download fallback: the build needs only the Go module proxy.
  *
- * CI: `npx tsx infra/s3/provision-s3-server.ts` (prints the binary's path; ~2 minutes cold).
+ * CI: `npx tsx infra/s3/provision-s3-server.ts` (prints the binary's path; a cold build takes 2–4 minutes).
  */
 export const VERSITYGW_VERSION = 'v1.8.0';
 export const VERSITYGW_MODULE = 'github.com/versity/versitygw/cmd/versitygw';
@@ -62,7 +62,7 @@ export function provisionS3Server(options: ProvisionS3Options = {}): string {
   const go = onPath('go', env);
   let why = 'Go is not installed';
   if (go) {
-    log(`Building versitygw ${VERSITYGW_VERSION} with go install into ${cached} (one time; about two minutes)…`);
+    log(`Building versitygw ${VERSITYGW_VERSION} with go install into ${cached} (one time; 2–4 minutes)…`);
     const staging = mkdtempSync(join(tmpdir(), 'mandate-versitygw-'));
     const result = spawnSync(
       go,

@@ -13,6 +13,13 @@ import { buildMissionDeps, createMissionWorker } from '../../workers/worker';
 
 let runtimeInstalled = false;
 
+/** Installs the Temporal runtime once per test file, logging errors only (MANDATE_TEST_LOG=WARN|INFO|DEBUG for more). */
+export function installTestRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger((process.env.MANDATE_TEST_LOG as 'WARN') ?? 'ERROR') });
+  runtimeInstalled = true;
+}
+
 /** A running mission worker that a test can stop and replace. */
 export interface RunningWorker {
   worker: Worker;
@@ -36,10 +43,7 @@ export async function createTestContext(name: string): Promise<TestContext> {
   const bundlePath = process.env.MANDATE_TEST_WORKFLOW_BUNDLE;
   if (!address || !bundlePath)
     throw new Error('integration tests need the harness (jest globalSetup) to start Temporal');
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger((process.env.MANDATE_TEST_LOG as 'WARN') ?? 'ERROR') });
-    runtimeInstalled = true;
-  }
+  installTestRuntime();
   const dbPath = join(mkdtempSync(join(tmpdir(), `mandate-${name}-`)), 'enterprise.db');
   seedEnterpriseDb(dbPath);
   const connection = await Connection.connect({ address });

@@ -43,14 +43,14 @@ export class FakeLlmServer {
   ) {}
 
   static async start(): Promise<FakeLlmServer> {
-    let fake: FakeLlmServer | undefined;
-    const server = http.createServer((req, res) => fake!.handle(req, res));
+    const server = http.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', resolve);
     });
     const { port } = server.address() as AddressInfo;
-    fake = new FakeLlmServer(server, `http://127.0.0.1:${port}`);
+    const fake = new FakeLlmServer(server, `http://127.0.0.1:${port}`);
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => fake.handle(req, res));
     return fake;
   }
 

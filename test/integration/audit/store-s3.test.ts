@@ -49,7 +49,7 @@ beforeAll(async () => {
   stores.ifNoneMatch = new S3AuditStore(config('audit-contract'));
   stores.headThenPut = new S3AuditStore(config('audit-contract-htp', { conditionalWrites: 'head-then-put' }));
   for (const store of Object.values(stores)) await store.ensureBucket();
-}, 180_000);
+}, 360_000); // a first run builds versitygw (2–4 minutes) unless CI provisioned it
 
 afterAll(async () => {
   for (const store of Object.values(stores)) store.client.destroy();

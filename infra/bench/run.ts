@@ -1,0 +1,72 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { seedEnterpriseDb } from '../../activities/integrations/enterprise-db-seed';
+import { buildMissionDeps, createMissionWorker } from '../../workers/worker';
+import { startDevServer } from '../temporal/dev-server';
+import { benchGovernance } from './governance';
+
+/**
+ * `npm run bench [-- --missions N]`: starts its own dev server and worker, runs each benchmark,
+ * prints the numbers and writes them as JSON under bench/results/.
+ */
+async function main(): Promise<void> {
+  const flag = process.argv.indexOf('--missions');
+  const missions = flag > 0 ? Number(process.argv[flag + 1]) : 40;
+  if (!Number.isInteger(missions) || missions < 1) throw new Error('--missions must be a positive whole number');
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+  const server = await startDevServer({ log: console.log });
+  const dbPath = join(mkdtempSync(join(tmpdir(), 'mandate-bench-')), 'enterprise.db');
+  seedEnterpriseDb(dbPath, { extraSmallCases: missions + 5 });
+  const deps = buildMissionDeps({ enterpriseDb: dbPath });
+  const native = await NativeConnection.connect({ address: server.address });
+  const taskQueue = 'mandate-bench';
+  const worker = await createMissionWorker({ connection: native, taskQueue, deps });
+  const running = worker.run();
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  try {
+    console.log(`Warming up…`);
+    await benchGovernance(client, taskQueue, 5, 2000 + missions);
+    console.log(
+      `Governance overhead: ${missions} governed refund missions vs bare workflows with the same activity count`,
+    );
+    const governance = await benchGovernance(client, taskQueue, missions, 2000);
+    console.log(`  activities per mission  ${governance.activitiesPerMission}`);
+    console.log(
+      `  governed                ${governance.governed.perSecond} missions/s (${governance.governed.seconds} s)`,
+    );
+    console.log(`  bare                    ${governance.bare.perSecond} workflows/s (${governance.bare.seconds} s)`);
+    console.log(`  governed/bare ratio     ${governance.ratio}`);
+
+    const report = {
+      at: new Date().toISOString(),
+      machine: { cpus: cpus().length, node: process.version },
+      governance,
+    };
+    const dir = resolve(__dirname, '..', '..', 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `bench-${report.at.replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`wrote ${file}`);
+  } finally {
+    worker.shutdown();
+    await running.catch(() => undefined);
+    deps.close();
+    await native.close();
+    await connection.close();
+    await server.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`bench failed: ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  },
+);

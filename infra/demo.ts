@@ -1,0 +1,120 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import Database from 'better-sqlite3';
+import { seedEnterpriseDb } from '../activities/integrations/enterprise-db-seed';
+import type { CommandContext } from '../cli/commands';
+import { approvalsList, decideCommand, missionShow, missionStart } from '../cli/commands';
+import { Catalog } from '../core/catalog';
+import type { MissionResult } from '../workflows/definitions';
+import { stateQuery } from '../workflows/definitions';
+import { buildMissionDeps, createMissionWorker } from '../workers/worker';
+import { startDevServer } from './temporal/dev-server';
+
+/**
+ * `npm run demo`: a scripted, non-interactive tour on the embedded defaults. It starts its own dev
+ * server, sample database and worker, then runs three refunds: one policy allows, one a supervisor
+ * approves (and a repeated approval changes nothing), one a supervisor rejects.
+ */
+const say = (line = '') => console.log(line);
+const banner = (title: string) => say(`\n=== ${title} ${'='.repeat(Math.max(0, 70 - title.length))}`);
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const workDir = mkdtempSync(join(tmpdir(), 'mandate-demo-'));
+  const dbPath = join(workDir, 'enterprise.db');
+  say('Starting a Temporal dev server, the sample enterprise database and a mission worker…');
+  const server = await startDevServer({ log: say });
+  seedEnterpriseDb(dbPath);
+  const deps = buildMissionDeps({ enterpriseDb: dbPath });
+  const native = await NativeConnection.connect({ address: server.address });
+  const taskQueue = 'mandate-demo';
+  const worker = await createMissionWorker({ connection: native, taskQueue, deps });
+  const running = worker.run();
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const ctx: CommandContext = { client, catalog: Catalog.load(), taskQueue, json: false, out: say };
+  const refunds = (missionId: string) => {
+    const db = new Database(dbPath, { readonly: true });
+    try {
+      return db.prepare('SELECT refund_id, amount_cents FROM refunds WHERE mission_id = ?').all(missionId);
+    } finally {
+      db.close();
+    }
+  };
+  const check = (ok: boolean, what: string) => {
+    if (!ok) throw new Error(`demo expectation failed: ${what}`);
+    say(`✔ ${what}`);
+  };
+  const waitForApproval = async (missionId: string) => {
+    for (let i = 0; i < 300; i++) {
+      const state = await client.workflow.getHandle(missionId).query(stateQuery);
+      if (state.pending.length) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${missionId} never asked for approval`);
+  };
+  const finish = async (missionId: string) => (await client.workflow.getHandle(missionId).result()) as MissionResult;
+
+  try {
+    banner('1. A small refund: policy allows it, no human needed');
+    say('$ mandate mission start customer-refund --input <(echo \'{"caseId":"CASE-1001"}\') --as dana.desk');
+    const small = await missionStart(ctx, 'customer-refund', { caseId: 'CASE-1001' }, 'dana.desk');
+    const smallResult = await finish(small);
+    await missionShow(ctx, small);
+    check(
+      smallResult.verdict === 'completed' && refunds(small).length === 1,
+      'auto-allowed refund executed exactly once',
+    );
+
+    banner('2. A large refund: waits for a supervisor, who approves it');
+    say('$ mandate mission start customer-refund --input <(echo \'{"caseId":"CASE-1002"}\') --as dana.desk');
+    const large = await missionStart(ctx, 'customer-refund', { caseId: 'CASE-1002' }, 'dana.desk');
+    await waitForApproval(large);
+    say('$ mandate approvals list');
+    await approvalsList(ctx);
+    say(`$ mandate approve ${large} a1 --as sam.supervisor --reason "photos of the leak attached"`);
+    await decideCommand(ctx, large, 'a1', 'approve', 'sam.supervisor', 'photos of the leak attached');
+    const largeResult = await finish(large);
+    say(`$ mandate approve ${large} a1 --as sam.supervisor   # the same command again`);
+    try {
+      await decideCommand(ctx, large, 'a1', 'approve', 'sam.supervisor');
+      throw new Error('a repeated approval was accepted');
+    } catch (err) {
+      say(`mandate: ${(err as Error).message}`);
+    }
+    await missionShow(ctx, large);
+    check(largeResult.verdict === 'completed' && refunds(large).length === 1, 'approved refund executed exactly once');
+
+    banner('3. Another large refund: the supervisor rejects it');
+    say('$ mandate mission start customer-refund --input <(echo \'{"caseId":"CASE-1003"}\') --as dana.desk');
+    const rejected = await missionStart(ctx, 'customer-refund', { caseId: 'CASE-1003' }, 'dana.desk');
+    await waitForApproval(rejected);
+    say(`$ mandate reject ${rejected} a1 --as sam.supervisor --reason "return not received yet"`);
+    await decideCommand(ctx, rejected, 'a1', 'reject', 'sam.supervisor', 'return not received yet');
+    const rejectedResult = await finish(rejected);
+    await missionShow(ctx, rejected);
+    check(rejectedResult.verdict === 'rejected' && refunds(rejected).length === 0, 'rejected refund: nothing executed');
+
+    banner('Done');
+    say('Three missions: one allowed by policy, one approved and executed once, one rejected with nothing executed.');
+  } finally {
+    worker.shutdown();
+    await running.catch(() => undefined);
+    deps.close();
+    await native.close();
+    await connection.close();
+    await server.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`demo failed: ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  },
+);
