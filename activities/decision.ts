@@ -7,14 +7,13 @@ import type { MissionDefinition, PolicyDecision, ProposedAction } from '../core/
  * is denied (fail closed). Cedar policies replace this table behind the same `PolicyDecision`.
  */
 export function decideByRules(definition: MissionDefinition, action: ProposedAction): PolicyDecision {
-  const policyVersion = hashJson(definition.decision.rules);
+  const rules = definition.decision.engine === 'rules' ? definition.decision.rules : [];
+  const policyVersion = hashJson(rules);
   if (!definition.operations.includes(action.operation)) {
     return deny(policyVersion, `operation ${action.operation} is not one this mission may perform`);
   }
   // Deny rules first, whatever their position: forbid wins.
-  const ordered = [...definition.decision.rules].sort(
-    (a, b) => Number(b.outcome === 'deny') - Number(a.outcome === 'deny'),
-  );
+  const ordered = [...rules].sort((a, b) => Number(b.outcome === 'deny') - Number(a.outcome === 'deny'));
   for (const rule of ordered) {
     if (rule.operation !== action.operation) continue;
     if (rule.when) {

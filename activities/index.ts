@@ -1,11 +1,16 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { DecisionRecord } from '../core/approval';
 import { CatalogError, InvalidMissionInput } from '../core/catalog';
 import type { Catalog, CatalogEntry } from '../core/catalog';
-import type { MissionDefinition, PolicyDecision, ReasoningStep as ReasoningStepType } from '../core/mission';
+import type { MissionDefinition, ReasoningStep as ReasoningStepType } from '../core/mission';
 import { JsonObject, ReasoningStep } from '../core/mission';
-import { decideByRules } from './decision';
+import { actionParamsHash, mintGrant } from '../core/grant';
+import type { SignedGrant } from '../core/grant';
+import type { BoundDecision } from '../core/mission';
+import type { Notifier } from './notify';
+import type { PendingApproval } from '../core/approval';
+import type { DecisionService } from './policy/decision-service';
 import type { Integration } from './integrations/integration';
 import { IntegrationError, runRead, runWrite } from './integrations/integration';
 import { ProviderError } from './reasoning/provider';
@@ -15,6 +20,9 @@ import type { ProviderRegistry } from './reasoning/registry';
 /** What the activities need from the process that hosts them (built in `workers/`). */
 export interface ActivityDeps {
   catalog: Catalog;
+  decisions: DecisionService;
+  grants: GrantKeys;
+  notifier: Notifier;
   integrations: Record<string, Integration>;
   providers: ProviderRegistry;
   /** Fault injection for tests: fail once right after a write committed (proves idempotent retries). */
@@ -47,30 +55,39 @@ const DecideInput = z.object({
   missionId: z.string(),
   missionType: z.string(),
   definitionVersion: z.string(),
+  initiator: z.string(),
+  priorActions: z.number().int().min(0),
   action: Action,
+});
+const MintInput = z.object({
+  missionId: z.string(),
+  action: Action,
+  policyVersion: z.string(),
+  approvers: z.array(z.string()),
+});
+const NotifyInput = z.object({
+  missionId: z.string(),
+  missionType: z.string(),
+  escalated: z.boolean(),
+  pending: z.custom<PendingApproval>(
+    (v) => typeof v === 'object' && v !== null && 'actionId' in v,
+    'a pending approval',
+  ),
 });
 const ExecuteInput = z.object({
   missionId: z.string(),
+  missionType: z.string(),
   integration: z.string(),
   action: Action,
-  decision: z.object({
-    outcome: z.enum(['allow', 'require_approval', 'deny']),
-    tier: z.string().optional(),
-    ruleIds: z.array(z.string()),
-    reasons: z.array(z.string()),
-    policyVersion: z.string(),
-  }),
-  approvals: z.array(
-    z.object({
-      actionId: z.string(),
-      decision: z.enum(['approve', 'reject']),
-      approver: z.string(),
-      reason: z.string().optional(),
-      at: z.string(),
-      via: z.enum(['update', 'signal', 'timeout']),
-    }),
-  ),
+  grant: z.unknown(),
 });
+
+/** Ed25519 keys for execution grants: the worker signs with one and integrations accept any listed. */
+export interface GrantKeys {
+  signer: { privateKeyPem: string; keyId: string };
+  publicKeys: Record<string, string>;
+  lifetimeMs: number;
+}
 
 export type LoadMissionResult = { definition: MissionDefinition; definitionVersion: string };
 export type ReadResult = { ok: true; result: unknown } | { ok: false; refused: string; code: string };
@@ -166,17 +183,57 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** The policy decision for a proposed action. */
-    async decideAction(raw: z.input<typeof DecideInput>): Promise<PolicyDecision> {
+    async decideAction(raw: z.input<typeof DecideInput>): Promise<BoundDecision> {
       const input = parse(DecideInput, raw, 'decideAction');
       const entry = entryAt(input.missionType, input.definitionVersion);
-      return decideByRules(entry.definition, input.action);
+      return deps.decisions.decide(entry.definition, { ...input, now: new Date() });
     },
 
-    /** Executes an allowed or approved action, idempotently on (missionId, actionId). */
+    /** Signs a short-lived grant bound to exactly this action, its params and the policy version. */
+    async mintGrant(raw: z.input<typeof MintInput>): Promise<SignedGrant> {
+      const input = parse(MintInput, raw, 'mintGrant');
+      const now = new Date();
+      return mintGrant(
+        {
+          v: 1,
+          grantId: `g-${randomUUID()}`,
+          missionId: input.missionId,
+          actionId: input.action.actionId,
+          operation: input.action.operation,
+          paramsHash: actionParamsHash(input.action.operation, input.action.params),
+          policyVersion: input.policyVersion,
+          approvers: input.approvers,
+          issuedAt: now.toISOString(),
+          expiresAt: new Date(now.getTime() + deps.grants.lifetimeMs).toISOString(),
+        },
+        deps.grants.signer,
+        now,
+      );
+    },
+
+    /** Tells a ladder step's approvers that an action waits for them. */
+    async notifyApprovers(raw: z.input<typeof NotifyInput>): Promise<void> {
+      const input = parse(NotifyInput, raw, 'notifyApprovers');
+      await deps.notifier.notify(input);
+    },
+
+    /**
+     * Executes an action through its integration, which acts only on a valid grant for exactly this
+     * action under the mission type's current policy version; idempotent on (missionId, actionId).
+     */
     async executeAction(raw: z.input<typeof ExecuteInput>): Promise<{ result: unknown }> {
       const input = parse(ExecuteInput, raw, 'executeAction');
-      assertAuthorised(input.action.actionId, input.decision, input.approvals);
-      const ctx = { missionId: input.missionId, actionId: input.action.actionId, now: new Date() };
+      const definition = catalogEntry(deps.catalog, input.missionType).definition;
+      const ctx = {
+        missionId: input.missionId,
+        actionId: input.action.actionId,
+        now: new Date(),
+        grant: {
+          value: input.grant,
+          publicKeys: deps.grants.publicKeys,
+          policyVersion: deps.decisions.policyVersionOf(definition),
+        },
+      };
       try {
         const result = runWrite(integrationFor(input.integration), input.action.operation, input.action.params, ctx);
         if (deps.faults?.failAfterWriteOnce && !faultFired) {
@@ -187,7 +244,11 @@ export function createActivities(deps: ActivityDeps) {
         return { result };
       } catch (err) {
         if (err instanceof IntegrationError) {
-          throw ApplicationFailure.create({ type: 'IntegrationError', nonRetryable: true, message: err.message });
+          throw ApplicationFailure.create({
+            type: err.code === 'grant_refused' ? 'GrantRefused' : 'IntegrationError',
+            nonRetryable: true,
+            message: err.message,
+          });
         }
         throw err;
       }
@@ -196,22 +257,6 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type MissionActivities = ReturnType<typeof createActivities>;
-
-function assertAuthorised(
-  actionId: string,
-  decision: Pick<PolicyDecision, 'outcome'>,
-  approvals: Pick<DecisionRecord, 'actionId' | 'decision'>[],
-): void {
-  const approved = approvals.some((a) => a.actionId === actionId && a.decision === 'approve');
-  const rejected = approvals.some((a) => a.actionId === actionId && a.decision === 'reject');
-  if (decision.outcome === 'allow' && !rejected) return;
-  if (decision.outcome === 'require_approval' && approved && !rejected) return;
-  throw ApplicationFailure.create({
-    type: 'NotAuthorised',
-    nonRetryable: true,
-    message: `action ${actionId} is not authorised (policy: ${decision.outcome}, approved: ${approved}); nothing executed`,
-  });
-}
 
 function catalogEntry(catalog: Catalog, type: string): CatalogEntry {
   try {

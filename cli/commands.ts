@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import type { Catalog } from '../core/catalog';
-import { decide, getMission, listMissions, listPendingApprovals, startMission } from '../core/client/missions';
+import {
+  decide,
+  getMission,
+  listMissions,
+  listPendingApprovals,
+  pendingAction,
+  startMission,
+} from '../core/client/missions';
 import type { MissionDetail } from '../core/client/missions';
 import { amountOf, printJson, relative, table } from './output';
 
@@ -117,11 +124,23 @@ export async function decideCommand(
   decision: 'approve' | 'reject',
   approver: string,
   reason?: string,
+  roles: string[] = [],
 ): Promise<void> {
-  const result = await decide(ctx.client, missionId, { actionId, decision, approver, ...(reason ? { reason } : {}) });
+  // Show what is being decided, and bind the decision to exactly that (params hash, policy version).
+  const pending = await pendingAction(ctx.client, missionId, actionId).catch(() => undefined);
+  const binding = pending ? { paramsHash: pending.paramsHash, policyVersion: pending.policyVersion } : {};
+  if (pending && !ctx.json) say(ctx, `${decision} ${actionId}: ${pending.operation} ${JSON.stringify(pending.params)}`);
+  const result = await decide(ctx.client, missionId, {
+    actionId,
+    decision,
+    approver,
+    roles,
+    ...binding,
+    ...(reason ? { reason } : {}),
+  });
   if (ctx.json) return printJson({ missionId, ...result });
-  say(
-    ctx,
-    `${decision === 'approve' ? 'approved' : 'rejected'} ${missionId} ${actionId} as ${result.approver} (recorded ${result.recordedAt})`,
-  );
+  const verb = decision === 'approve' ? 'approved' : 'rejected';
+  const tally =
+    result.outcome === 'pending' ? `; ${result.approvals} of ${result.quorum} approvals, waiting for more` : '';
+  say(ctx, `${verb} ${missionId} ${actionId} as ${result.approver} (recorded ${result.recordedAt}${tally})`);
 }

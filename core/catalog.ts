@@ -15,7 +15,10 @@ export interface CatalogEntry {
 }
 
 /** Per-type changes applied on load (tests and local stacks shorten timeouts this way). */
-export type DefinitionOverrides = Record<string, Partial<Pick<MissionDefinition, 'approval' | 'limits' | 'reasoning'>>>;
+export type DefinitionOverrides = Record<
+  string,
+  Partial<Pick<z.input<typeof MissionDefinition>, 'approval' | 'limits' | 'reasoning'>>
+>;
 
 export class CatalogError extends Error {
   override name = 'CatalogError';

@@ -30,6 +30,34 @@ export const DecisionRule = z.object({
 });
 export type DecisionRule = z.infer<typeof DecisionRule>;
 
+/** One step of an approval ladder: who may decide, how many distinct approvers, for how long. */
+export const LadderStep = z
+  .object({
+    roles: z.array(z.string().min(1)).min(1),
+    quorum: z.number().int().min(1).max(10).default(1),
+    timeoutSeconds: z.number().positive(),
+  })
+  .strict();
+export type LadderStep = z.infer<typeof LadderStep>;
+
+/**
+ * Approval ladders by tier. Each tier's ladder is walked step by step: a step that times out
+ * escalates to the next; after the last, the action is rejected (fail closed). A tier without a
+ * ladder gets one step: role = the tier's name, quorum 1, `timeoutSeconds`.
+ */
+export const ApprovalPolicy = z
+  .object({
+    timeoutSeconds: z.number().positive(),
+    ladders: z.record(z.string().min(1), z.array(LadderStep).min(1)).default({}),
+  })
+  .strict();
+export type ApprovalPolicy = z.infer<typeof ApprovalPolicy>;
+
+/** The ladder that applies to a tier. */
+export function ladderFor(approval: ApprovalPolicy, tier: string): LadderStep[] {
+  return approval.ladders[tier] ?? [{ roles: [tier], quorum: 1, timeoutSeconds: approval.timeoutSeconds }];
+}
+
 export const MissionDefinition = z
   .object({
     type: identifier,
@@ -46,8 +74,15 @@ export const MissionDefinition = z
     scopes: z.array(z.string().regex(/^[a-z]+:read$/)).min(1),
     /** State-changing operations the mission may propose. Anything else is denied. */
     operations: z.array(operationName).min(1),
-    decision: z.object({ rules: z.array(DecisionRule).min(1) }).strict(),
-    approval: z.object({ timeoutSeconds: z.number().positive() }).strict(),
+    /**
+     * How proposed actions are decided: `cedar` uses the mission's `policy.cedar` (validated against
+     * `policy.cedarschema`); `rules` is the small built-in table for missions without a Cedar policy.
+     */
+    decision: z.discriminatedUnion('engine', [
+      z.object({ engine: z.literal('cedar') }).strict(),
+      z.object({ engine: z.literal('rules'), rules: z.array(DecisionRule).min(1) }).strict(),
+    ]),
+    approval: ApprovalPolicy,
     limits: z
       .object({ continueAsNewAfterSteps: z.number().int().min(1).default(40) })
       .strict()
@@ -99,6 +134,15 @@ export interface PolicyDecision {
   ruleIds: string[];
   reasons: string[];
   policyVersion: string;
+  /** Evaluation errors (any error means deny). */
+  errors?: string[];
+}
+
+/** A decision as the workflow receives it: bound to the exact action it was made for. */
+export interface BoundDecision extends PolicyDecision {
+  /** sha256 of the canonical JSON of {operation, params}. */
+  paramsHash: string;
+  engine: 'cedar' | 'rules';
 }
 
 export const OBSERVATION_KINDS = [
@@ -112,7 +156,12 @@ export const OBSERVATION_KINDS = [
   'approval',
   'approval_refused',
   'approval_timeout',
+  'approval_escalated',
+  'grant',
   'execution',
+  'paused',
+  'resumed',
+  'halted',
   'finish',
   'error',
 ] as const;
@@ -128,8 +177,8 @@ export interface Observation {
 }
 
 /** Final states a mission can close in. */
-export const MISSION_VERDICTS = ['completed', 'declined', 'rejected', 'denied', 'failed'] as const;
+export const MISSION_VERDICTS = ['completed', 'declined', 'rejected', 'denied', 'halted', 'failed'] as const;
 export type MissionVerdict = (typeof MISSION_VERDICTS)[number];
 
 /** Values of the MissionStatus search attribute. */
-export type MissionStatus = 'running' | 'awaiting_approval' | MissionVerdict;
+export type MissionStatus = 'running' | 'awaiting_approval' | 'paused' | MissionVerdict;

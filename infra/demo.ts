@@ -12,6 +12,7 @@ import type { MissionResult } from '../workflows/definitions';
 import { stateQuery } from '../workflows/definitions';
 import { buildMissionDeps, createMissionWorker } from '../workers/worker';
 import { startDevServer } from './temporal/dev-server';
+import { demoAudit } from './demo-audit';
 
 /**
  * `npm run demo`: a scripted, non-interactive tour on the embedded defaults. It starts its own dev
@@ -75,12 +76,12 @@ async function main(): Promise<void> {
     await waitForApproval(large);
     say('$ mandate approvals list');
     await approvalsList(ctx);
-    say(`$ mandate approve ${large} a1 --as sam.supervisor --reason "photos of the leak attached"`);
-    await decideCommand(ctx, large, 'a1', 'approve', 'sam.supervisor', 'photos of the leak attached');
+    say(`$ mandate approve ${large} a1 --as sam.supervisor --role supervisor --reason "photos of the leak attached"`);
+    await decideCommand(ctx, large, 'a1', 'approve', 'sam.supervisor', 'photos of the leak attached', ['supervisor']);
     const largeResult = await finish(large);
-    say(`$ mandate approve ${large} a1 --as sam.supervisor   # the same command again`);
+    say(`$ mandate approve ${large} a1 --as sam.supervisor --role supervisor   # the same command again`);
     try {
-      await decideCommand(ctx, large, 'a1', 'approve', 'sam.supervisor');
+      await decideCommand(ctx, large, 'a1', 'approve', 'sam.supervisor', undefined, ['supervisor']);
       throw new Error('a repeated approval was accepted');
     } catch (err) {
       say(`mandate: ${(err as Error).message}`);
@@ -92,11 +93,15 @@ async function main(): Promise<void> {
     say('$ mandate mission start customer-refund --input <(echo \'{"caseId":"CASE-1003"}\') --as dana.desk');
     const rejected = await missionStart(ctx, 'customer-refund', { caseId: 'CASE-1003' }, 'dana.desk');
     await waitForApproval(rejected);
-    say(`$ mandate reject ${rejected} a1 --as sam.supervisor --reason "return not received yet"`);
-    await decideCommand(ctx, rejected, 'a1', 'reject', 'sam.supervisor', 'return not received yet');
+    say(`$ mandate reject ${rejected} a1 --as sam.supervisor --role supervisor --reason "return not received yet"`);
+    await decideCommand(ctx, rejected, 'a1', 'reject', 'sam.supervisor', 'return not received yet', ['supervisor']);
     const rejectedResult = await finish(rejected);
     await missionShow(ctx, rejected);
     check(rejectedResult.verdict === 'rejected' && refunds(rejected).length === 0, 'rejected refund: nothing executed');
+
+    // ---- Audit (issue 5): export, verify and report the approved refund ----
+    banner('4. Audit: export the approved refund, verify the store, print its decision report');
+    await demoAudit(client, join(workDir, 'audit'), large, say);
 
     banner('Done');
     say('Three missions: one allowed by policy, one approved and executed once, one rejected with nothing executed.');

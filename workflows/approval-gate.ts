@@ -1,17 +1,27 @@
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
-import type { ApprovalDecisionInput, DecisionRecord, GateView, PendingApproval } from '../core/approval';
-import { validateApprovalDecision } from '../core/approval';
-import type { ProposedAction } from '../core/mission';
+import type { ApprovalDecisionInput, DecisionRecord, GateView, PendingApproval, Vote } from '../core/approval';
+import { approvalsInStep, validateApprovalDecision } from '../core/approval';
+import type { BoundDecision, LadderStep, ProposedAction } from '../core/mission';
+import type { Controls } from './controls';
 import type { DecideResult } from './definitions';
 import { decideSignal, decideUpdate } from './definitions';
 import type { Rail } from './rail';
 import { publishStatus } from './rail';
 
+export type GateOutcome = { kind: 'decided'; record: DecisionRecord } | { kind: 'halted' };
+
+/** Called when a ladder step opens (request or escalation), to notify its approvers. */
+export type StepNotifier = (pending: PendingApproval, escalated: boolean) => Promise<void>;
+
 /**
- * The approval gate. Approvers decide through the `decide` Update (validated synchronously, so the
- * approver learns at once whether the vote counted) or the `decideSignal` Signal (for tools that
- * can only signal; a refused signal becomes an observation). Both run one validation function. No
- * decision before the deadline rejects the action: fail closed.
+ * The approval gate. Approvers vote through the `decide` Update (validated synchronously, so the
+ * approver learns at once whether the vote counted) or the `decideSignal` Signal (a refused signal
+ * becomes an observation). Both run one validation function. The action walks its tier's ladder:
+ * a step that reaches its quorum approves; any authorised rejection rejects; a step that times out
+ * escalates; after the last step the action is rejected (fail closed).
+ *
+ * Pause semantics: while the mission is paused the step's clock stops; on resume the step gets the
+ * time it had left, and its deadline moves accordingly. Votes cast while paused still count.
  */
 export class ApprovalGate implements GateView {
   readonly pending: Record<string, PendingApproval> = {};
@@ -19,6 +29,7 @@ export class ApprovalGate implements GateView {
   constructor(
     readonly initiator: string,
     private readonly rail: Rail,
+    private readonly controls: Controls,
     readonly decided: Record<string, DecisionRecord> = {},
   ) {}
 
@@ -40,59 +51,162 @@ export class ApprovalGate implements GateView {
     });
   }
 
-  /** Waits for a decision on the action, or rejects it when the timeout passes. */
-  async await(action: ProposedAction, tier: string, timeoutSeconds: number): Promise<DecisionRecord> {
-    const requestedAt = new Date();
-    const deadline = new Date(requestedAt.getTime() + timeoutSeconds * 1000);
-    this.pending[action.actionId] = {
-      actionId: action.actionId,
+  /** Walks the ladder until the action is decided, rejected on timeout, or the mission is halted. */
+  async await(
+    action: ProposedAction,
+    decision: BoundDecision,
+    ladder: LadderStep[],
+    notify: StepNotifier,
+  ): Promise<GateOutcome> {
+    const id = action.actionId;
+    const pending: PendingApproval = {
+      actionId: id,
       operation: action.operation,
       params: action.params,
-      tier,
-      requestedAt: requestedAt.toISOString(),
-      deadline: deadline.toISOString(),
+      paramsHash: decision.paramsHash,
+      policyVersion: decision.policyVersion,
+      tier: decision.tier ?? 'default',
+      requestedAt: new Date().toISOString(),
+      step: 0,
+      steps: ladder.length,
+      roles: ladder[0].roles,
+      quorum: ladder[0].quorum,
+      deadline: '',
+      votes: [],
     };
-    publishStatus('awaiting_approval', deadline);
-    this.rail.observe(
-      'approval_requested',
-      `${action.actionId} waits for ${tier} approval until ${deadline.toISOString()}`,
-      {
-        actionId: action.actionId,
-        tier,
-        deadline: deadline.toISOString(),
-      },
-    );
-    const decidedInTime = await condition(() => action.actionId in this.decided, timeoutSeconds * 1000);
-    if (!decidedInTime) {
-      const reason = `no decision within ${timeoutSeconds}s: rejected (fail closed)`;
-      this.record({ actionId: action.actionId, decision: 'reject', approver: 'system', reason }, 'timeout');
-      this.rail.observe('approval_timeout', `${action.actionId} ${reason}`, { actionId: action.actionId });
+    this.pending[id] = pending;
+    try {
+      for (let step = 0; step < ladder.length; step++) {
+        Object.assign(pending, { step, roles: ladder[step].roles, quorum: ladder[step].quorum });
+        const waited = await this.waitStep(pending, ladder[step].timeoutSeconds * 1000, step > 0, notify);
+        if (waited === 'halted') return { kind: 'halted' };
+        if (waited === 'decided') return { kind: 'decided', record: this.decided[id] };
+      }
+      const total = ladder.reduce((sum, step) => sum + step.timeoutSeconds, 0);
+      const reason = `no decision within ${total}s (${ladder.length} ladder step(s)): rejected (fail closed)`;
+      this.decided[id] = {
+        actionId: id,
+        decision: 'reject',
+        approver: 'system',
+        approvers: [],
+        reason,
+        at: new Date().toISOString(),
+        via: 'timeout',
+      };
+      this.rail.observe('approval_timeout', `${id} ${reason}`, { actionId: id });
+      return { kind: 'decided', record: this.decided[id] };
+    } finally {
+      delete this.pending[id];
+      publishStatus(this.controls.paused ? 'paused' : 'running');
     }
-    delete this.pending[action.actionId];
-    publishStatus('running');
-    return this.decided[action.actionId];
   }
 
-  private accept(input: ApprovalDecisionInput, via: 'update' | 'signal'): DecideResult {
+  private async waitStep(
+    pending: PendingApproval,
+    budgetMs: number,
+    escalated: boolean,
+    notify: StepNotifier,
+  ): Promise<'decided' | 'timeout' | 'halted'> {
+    const id = pending.actionId;
+    let remaining = budgetMs;
+    const open = () => {
+      const deadline = new Date(new Date().getTime() + remaining);
+      pending.deadline = deadline.toISOString();
+      publishStatus(this.controls.paused ? 'paused' : 'awaiting_approval', deadline);
+    };
+    open();
+    const where = `step ${pending.step + 1}/${pending.steps} (${pending.roles.join(', ')}, quorum ${pending.quorum})`;
+    this.rail.observe(
+      escalated ? 'approval_escalated' : 'approval_requested',
+      `${id} ${escalated ? 'escalated to' : 'waits for'} ${pending.tier} approval at ${where} until ${pending.deadline}`,
+      {
+        actionId: id,
+        tier: pending.tier,
+        step: pending.step,
+        roles: pending.roles,
+        quorum: pending.quorum,
+        deadline: pending.deadline,
+      },
+    );
+    await notify(pending, escalated);
+    for (;;) {
+      if (id in this.decided) return 'decided';
+      if (this.controls.halted) return 'halted';
+      if (this.controls.paused) {
+        await condition(() => !this.controls.paused || Boolean(this.controls.halted) || id in this.decided);
+        if (!this.controls.paused && !this.controls.halted) open();
+        continue;
+      }
+      const started = new Date().getTime();
+      const woke = await condition(
+        () => id in this.decided || Boolean(this.controls.halted) || Boolean(this.controls.paused),
+        remaining,
+      );
+      if (!woke) return 'timeout';
+      remaining -= new Date().getTime() - started;
+      if (remaining <= 0 && !(id in this.decided) && !this.controls.halted) return 'timeout';
+    }
+  }
+
+  private accept(input: ApprovalDecisionInput, via: Vote['via']): DecideResult {
     // Validated again here: the Signal path has no validator, and state may have moved since.
     const result = validateApprovalDecision(input, this);
     if (!result.ok) throw refusal(result.reason);
-    const record = this.record(result.decision, via);
-    const verb = record.decision === 'approve' ? 'approved' : 'rejected';
-    this.rail.observe(
-      'approval',
-      `${record.approver} ${verb} ${record.actionId}${record.reason ? `: ${record.reason}` : ''}`,
-      {
-        ...record,
-      },
-    );
-    return { actionId: record.actionId, decision: record.decision, approver: record.approver, recordedAt: record.at };
-  }
-
-  private record(decision: ApprovalDecisionInput, via: DecisionRecord['via']): DecisionRecord {
-    const record: DecisionRecord = { ...decision, at: new Date().toISOString(), via };
-    this.decided[decision.actionId] = record;
-    return record;
+    const d = result.decision;
+    const pending = this.pending[d.actionId];
+    const at = new Date().toISOString();
+    pending.votes.push({
+      approver: d.approver,
+      roles: d.roles ?? [],
+      decision: d.decision,
+      ...(d.reason ? { reason: d.reason } : {}),
+      step: pending.step,
+      at,
+      via,
+      attested: Boolean(d.attestation),
+    });
+    const approvals = approvalsInStep(pending);
+    const verb = d.decision === 'approve' ? 'approved' : 'rejected';
+    let outcome: DecideResult['outcome'] = 'pending';
+    if (d.decision === 'reject') {
+      outcome = 'rejected';
+      this.decided[d.actionId] = {
+        actionId: d.actionId,
+        decision: 'reject',
+        approver: d.approver,
+        approvers: [],
+        reason: d.reason,
+        at,
+        via,
+      };
+    } else if (approvals.length >= pending.quorum) {
+      outcome = 'approved';
+      this.decided[d.actionId] = {
+        actionId: d.actionId,
+        decision: 'approve',
+        approver: d.approver,
+        approvers: approvals,
+        reason: d.reason,
+        at,
+        via,
+      };
+    }
+    const tally = outcome === 'pending' ? ` (${approvals.length} of ${pending.quorum} approvals)` : '';
+    this.rail.observe('approval', `${d.approver} ${verb} ${d.actionId}${d.reason ? `: ${d.reason}` : ''}${tally}`, {
+      ...d,
+      via,
+      step: pending.step,
+      outcome,
+    });
+    return {
+      actionId: d.actionId,
+      decision: d.decision,
+      approver: d.approver,
+      recordedAt: at,
+      outcome,
+      approvals: approvals.length,
+      quorum: pending.quorum,
+    };
   }
 }
 

@@ -64,16 +64,32 @@ export interface MissionStateView {
   decided: DecisionRecord[];
   verdict?: MissionVerdict;
   summary?: string;
+  paused: boolean;
+  halted: boolean;
 }
 
+/** A vote as recorded: whether it settled the action, or how many more approvals it needs. */
 export interface DecideResult {
   actionId: string;
   decision: ApprovalDecisionInput['decision'];
   approver: string;
   recordedAt: string;
+  /** `approved` / `rejected` once settled; `pending` while the step's quorum is not reached. */
+  outcome: 'approved' | 'rejected' | 'pending';
+  approvals: number;
+  quorum: number;
+}
+
+/** Operator controls (the kill switch). `by` is who asked, recorded on the rail. */
+export interface ControlInput {
+  by: string;
+  reason: string;
 }
 
 export const decideUpdate = defineUpdate<DecideResult, [ApprovalDecisionInput]>('decide');
 export const decideSignal = defineSignal<[ApprovalDecisionInput]>('decideSignal');
+export const haltSignal = defineSignal<[ControlInput]>('halt');
+export const pauseSignal = defineSignal<[ControlInput]>('pause');
+export const resumeSignal = defineSignal<[ControlInput]>('resume');
 export const observationsQuery = defineQuery<Observation[]>('observations');
 export const stateQuery = defineQuery<MissionStateView>('state');

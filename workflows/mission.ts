@@ -11,6 +11,8 @@ import {
 } from '@temporalio/workflow';
 import type { MissionActivities } from '../activities';
 import type { MissionDefinition, MissionStatus, MissionVerdict, NextStep, ProposedAction } from '../core/mission';
+import { ladderFor } from '../core/mission';
+import { Controls } from './controls';
 import { ApprovalGate } from './approval-gate';
 import type { MissionArgs, MissionResult } from './definitions';
 import { observationsQuery, SEARCH_ATTRIBUTES, stateQuery } from './definitions';
@@ -24,15 +26,18 @@ const REASONING = {
 } as const;
 const READ = { startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } } as const;
 const POLICY = { startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 5 } } as const;
+// Bounded well inside a grant's lifetime (5 minutes): a retried execution still holds a valid grant.
 const ACTION = {
-  startToCloseTimeout: '2 minutes',
-  retry: { maximumAttempts: 10, initialInterval: '1 second' },
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 6, initialInterval: '1 second', maximumInterval: '20 seconds' },
 } as const;
+const NOTIFY = { startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 3 } } as const;
 
 const { loadMission } = proxyActivities<MissionActivities>(LOAD);
 const { reason } = proxyActivities<MissionActivities>(REASONING);
 const { readData } = proxyActivities<MissionActivities>(READ);
-const { decideAction } = proxyActivities<MissionActivities>(POLICY);
+const { decideAction, mintGrant } = proxyActivities<MissionActivities>(POLICY);
+const { notifyApprovers } = proxyActivities<MissionActivities>(NOTIFY);
 const { executeAction } = proxyActivities<MissionActivities>(ACTION);
 
 type Carried = NonNullable<MissionArgs['carried']> & { definition: MissionDefinition };
@@ -46,7 +51,8 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
   const missionId = workflowInfo().workflowId;
   const carried = args.carried as Carried | undefined;
   const rail = new Rail(carried?.observations ?? []);
-  const gate = new ApprovalGate(args.initiator, rail, carried?.decided ?? {});
+  const controls = new Controls(rail);
+  const gate = new ApprovalGate(args.initiator, rail, controls, carried?.decided ?? {});
   const context: Record<string, unknown> = carried?.context ?? { input: args.input };
   let status: MissionStatus = 'running';
   let definition: MissionDefinition | undefined = carried?.definition;
@@ -57,6 +63,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
   let outcome: { verdict: MissionVerdict; summary: string } | undefined;
 
   gate.install();
+  controls.install(() => undefined);
   setHandler(observationsQuery, () => rail.observations);
   setHandler(stateQuery, () => ({
     missionId,
@@ -66,6 +73,8 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
     definitionVersion,
     pending: Object.values(gate.pending),
     decided: Object.values(gate.decided),
+    paused: Boolean(controls.paused),
+    halted: Boolean(controls.halted),
     ...outcome,
   }));
 
@@ -97,6 +106,12 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
     let stepsThisRun = 0;
 
     for (;;) {
+      if (controls.paused && !controls.halted) {
+        setStatus('paused');
+        await condition(() => !controls.paused || Boolean(controls.halted));
+        if (!controls.halted) setStatus('running');
+      }
+      if (controls.halted) return finishHalted();
       if (stepIndex >= def.reasoning.maxSteps) {
         return finish('failed', `step budget of ${def.reasoning.maxSteps} reasoning steps exhausted`);
       }
@@ -176,7 +191,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
     throw ApplicationFailure.create({ type: cause?.type ?? 'MissionFailed', message, nonRetryable: true });
   }
 
-  /** Decides, waits for approval when required, executes. Returns a verdict when the mission must end. */
+  /** Decides, waits for approval when required, executes with a grant. Returns a verdict when the mission must end. */
   async function governAndExecute(
     def: MissionDefinition,
     version: string,
@@ -187,6 +202,8 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
       missionId,
       missionType: args.missionType,
       definitionVersion: version,
+      initiator: args.initiator,
+      priorActions: executed.length,
       action,
     });
     const tier = decision.tier ? ` (${decision.tier})` : '';
@@ -197,20 +214,47 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
     if (decision.outcome === 'deny') {
       return { verdict: 'denied', summary: `policy denied ${action.operation}: ${decision.reasons.join('; ')}` };
     }
-    const approvals = [];
+    let approvers: string[] = [];
     if (decision.outcome === 'require_approval') {
       setStatus('awaiting_approval');
-      const record = await gate.await(action, decision.tier ?? 'default', def.approval.timeoutSeconds);
-      status = 'running';
-      if (record.decision !== 'approve') {
+      const ladder = ladderFor(def.approval, decision.tier ?? 'default');
+      const gated = await gate.await(action, decision, ladder, (pending, escalated) =>
+        notifyApprovers({ missionId, missionType: args.missionType, escalated, pending }).then(
+          () => undefined,
+          (err: Error) =>
+            rail.observe('error', `could not notify approvers: ${err.message}`, { actionId: action.actionId }),
+        ),
+      );
+      status = controls.paused ? 'paused' : 'running';
+      if (gated.kind === 'halted') return haltedOutcome();
+      if (gated.record.decision !== 'approve') {
+        const r = gated.record;
         return {
           verdict: 'rejected',
-          summary: `${action.operation} rejected by ${record.approver}: ${record.reason ?? 'no reason'}`,
+          summary: `${action.operation} rejected by ${r.approver}: ${r.reason ?? 'no reason'}`,
         };
       }
-      approvals.push(record);
+      approvers = gated.record.approvers;
     }
-    const { result } = await executeAction({ missionId, integration: def.integration, action, decision, approvals });
+    // The kill switch is checked immediately before every execution.
+    if (controls.paused) await condition(() => !controls.paused || Boolean(controls.halted));
+    if (controls.halted) return haltedOutcome();
+    const grant = await mintGrant({ missionId, action, policyVersion: decision.policyVersion, approvers });
+    rail.observe('grant', `grant ${grant.claims.grantId} for ${action.actionId} until ${grant.claims.expiresAt}`, {
+      grantId: grant.claims.grantId,
+      keyId: grant.keyId,
+      paramsHash: grant.claims.paramsHash,
+      approvers,
+      expiresAt: grant.claims.expiresAt,
+    });
+    if (controls.halted) return haltedOutcome();
+    const { result } = await executeAction({
+      missionId,
+      missionType: args.missionType,
+      integration: def.integration,
+      action,
+      grant,
+    });
     executed.push(action.actionId);
     context.lastAction = { actionId: action.actionId, operation: action.operation, status: 'executed', result };
     rail.observe('execution', `executed ${action.actionId}: ${action.operation}`, {
@@ -218,6 +262,16 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
       result: result as Record<string, unknown>,
     });
     return undefined;
+  }
+
+  function haltedOutcome(): { verdict: MissionVerdict; summary: string } {
+    const h = controls.halted!;
+    return { verdict: 'halted', summary: `halted by ${h.by}: ${h.reason}` };
+  }
+
+  function finishHalted(): MissionResult {
+    const { verdict, summary } = haltedOutcome();
+    return finish(verdict, summary);
   }
 
   function finish(verdict: MissionVerdict, summary: string): MissionResult {

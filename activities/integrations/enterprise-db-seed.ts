@@ -17,6 +17,7 @@ import { dirname } from 'node:path';
  * | CASE-1007 | ORD-5007 |      20.00   | case closed: declined                      |
  * | CASE-1008 | ORD-5008 |     250.00   | above 100.00: waits (spare for tests)      |
  * | CASE-1009 | ORD-5009 |     175.00   | above 100.00: waits (spare for tests)      |
+ * | CASE-1010 | ORD-5010 |   2,400.00   | above 1,000.00: waits for finance (quorum) |
  *
  * `extraSmallCases: n` adds CASE-2000… with their own orders, each a small auto-allowed refund
  * (the benchmark uses them).
@@ -40,6 +41,7 @@ CREATE TABLE IF NOT EXISTS cases (case_id TEXT PRIMARY KEY, customer_id TEXT NOT
 CREATE TABLE IF NOT EXISTS refunds (refund_id TEXT PRIMARY KEY, order_id TEXT NOT NULL REFERENCES orders,
   case_id TEXT NOT NULL, amount_cents INTEGER NOT NULL, currency TEXT NOT NULL, reason TEXT NOT NULL,
   action_key TEXT NOT NULL UNIQUE, mission_id TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS grants_used (grant_id TEXT PRIMARY KEY, action_key TEXT NOT NULL, used_at TEXT NOT NULL);
 `;
 
 type CaseSeed = [
@@ -62,6 +64,7 @@ const CASES: CaseSeed[] = [
   [1007, 5007, 2000, 2000, 8, 'closed', 'Late delivery'],
   [1008, 5008, 25000, 25000, 30, 'open', 'Wrong size delivered'],
   [1009, 5009, 17500, 17500, 40, 'open', 'Item never arrived'],
+  [1010, 5010, 240000, 240000, 6, 'open', 'Office chairs returned'],
 ];
 
 export function seedEnterpriseDb(path: string, options: SeedOptions = {}): void {
@@ -75,7 +78,8 @@ export function seedEnterpriseDb(path: string, options: SeedOptions = {}): void 
     if (!fresh && !options.reset) return;
     const daysAgo = (days: number) => new Date(now.getTime() - days * 86_400_000).toISOString();
     const seedAll = db.transaction(() => {
-      for (const table of ['refunds', 'cases', 'payments', 'orders', 'customers']) db.exec(`DELETE FROM ${table}`);
+      for (const table of ['grants_used', 'refunds', 'cases', 'payments', 'orders', 'customers'])
+        db.exec(`DELETE FROM ${table}`);
       const customer = db.prepare('INSERT INTO customers VALUES (?, ?, ?)');
       const order = db.prepare('INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?)');
       const payment = db.prepare('INSERT INTO payments VALUES (?, ?, ?, ?, ?)');

@@ -57,6 +57,12 @@ export function createEnterpriseDb(path: string): Integration & { db: Database.D
      VALUES (@refundId, @orderId, @caseId, @amountCents, @currency, @reason, @actionKey, @missionId, @createdAt)`,
   );
 
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS grants_used (grant_id TEXT PRIMARY KEY, action_key TEXT NOT NULL, used_at TEXT NOT NULL)',
+  );
+  const grantUsed = db.prepare('SELECT 1 FROM grants_used WHERE grant_id = ?');
+  const useGrant = db.prepare('INSERT INTO grants_used (grant_id, action_key, used_at) VALUES (?, ?, ?)');
+
   const issueRefund = db.transaction((p: RefundParams, ctx: OperationContext): RefundResult => {
     const actionKey = `${ctx.missionId}/${ctx.actionId}`;
     const existing = refundByKey.get(actionKey) as
@@ -69,6 +75,12 @@ export function createEnterpriseDb(path: string): Integration & { db: Database.D
         alreadyExecuted: true,
       };
     }
+    // Single use: the grant is recorded with the write, in one transaction.
+    if (!ctx.grantId) throw new IntegrationError('refunds.issue refused: no verified grant', 'grant_refused');
+    if (grantUsed.get(ctx.grantId)) {
+      throw new IntegrationError(`refunds.issue refused: grant ${ctx.grantId} was already used`, 'grant_refused');
+    }
+    useGrant.run(ctx.grantId, actionKey, ctx.now.toISOString());
     const order = getOrder.get(p.orderId) as { total_cents: number; currency: string } | undefined;
     if (!order) throw new IntegrationError(`order ${p.orderId} does not exist`, 'not_found');
     if (order.currency !== p.currency) {

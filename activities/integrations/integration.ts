@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { verifyGrant } from '../../core/grant';
 
 /**
  * An integration is a connector to one enterprise system. It declares every operation it offers,
@@ -20,6 +21,14 @@ export interface OperationContext {
   /** Set for writes: the idempotency key is `${missionId}/${actionId}`. */
   actionId?: string;
   now: Date;
+  /**
+   * Set for writes: the execution grant, the keys it may be signed with and the policy version in
+   * force. `runWrite` verifies signature, binding and expiry; the operation records `grantId` in the
+   * same transaction as its effect, so a grant is used once.
+   */
+  grant?: { value: unknown; publicKeys: Record<string, string>; policyVersion: string };
+  /** Set by runWrite once the grant verified. */
+  grantId?: string;
 }
 
 export interface Integration {
@@ -31,7 +40,14 @@ export interface Integration {
 export class IntegrationError extends Error {
   constructor(
     message: string,
-    readonly code: 'unknown_operation' | 'out_of_scope' | 'invalid_params' | 'not_found' | 'not_a_read' | 'not_a_write',
+    readonly code:
+      | 'unknown_operation'
+      | 'out_of_scope'
+      | 'invalid_params'
+      | 'not_found'
+      | 'not_a_read'
+      | 'not_a_write'
+      | 'grant_refused',
   ) {
     super(message);
     this.name = 'IntegrationError';
@@ -61,12 +77,21 @@ export function runRead(
   return spec.run(parseParams(spec, operation, params), ctx);
 }
 
-/** Runs a state-changing operation. Callers must have checked the authorisation first. */
+/** Runs a state-changing operation, only on a valid execution grant for exactly this action. */
 export function runWrite(integration: Integration, operation: string, params: unknown, ctx: OperationContext): unknown {
   const spec = specFor(integration, operation);
   if (spec.kind !== 'write') throw new IntegrationError(`${operation} is a read, not an action`, 'not_a_write');
   if (!ctx.actionId) throw new IntegrationError(`${operation} needs an actionId for idempotency`, 'invalid_params');
-  return spec.run(parseParams(spec, operation, params), ctx);
+  if (!ctx.grant) throw new IntegrationError(`${operation} refused: no execution grant`, 'grant_refused');
+  const verdict = verifyGrant(
+    ctx.grant.value,
+    { missionId: ctx.missionId, actionId: ctx.actionId, operation, params, policyVersion: ctx.grant.policyVersion },
+    { publicKeys: ctx.grant.publicKeys },
+    ctx.now,
+  );
+  if (!verdict.ok)
+    throw new IntegrationError(`${operation} refused: grant ${verdict.code}: ${verdict.message}`, 'grant_refused');
+  return spec.run(parseParams(spec, operation, params), { ...ctx, grantId: verdict.claims.grantId });
 }
 
 function specFor(integration: Integration, operation: string): OperationSpec<never, unknown> {

@@ -7,7 +7,11 @@ import { alreadyDecided } from '../approval';
 import type { Catalog } from '../catalog';
 import type { MissionStatus, Observation } from '../mission';
 import type { DecideResult, MissionArgs, MissionResult, MissionStateView } from '../../workflows/definitions';
+import type { ControlInput } from '../../workflows/definitions';
 import {
+  haltSignal,
+  pauseSignal,
+  resumeSignal,
   decideUpdate,
   MISSION_WORKFLOW_TYPE,
   observationsQuery,
@@ -152,7 +156,11 @@ export async function listPendingApprovals(client: Client): Promise<PendingItem[
   return items.sort((a, b) => a.deadline.localeCompare(b.deadline));
 }
 
-/** Sends an approval decision through the validated Update; refusals come back as DecisionRefused. */
+/**
+ * Sends an approval decision through the validated Update; refusals come back as DecisionRefused.
+ * A decision without `paramsHash`/`policyVersion` is bound to the pending action as the mission
+ * shows it now (the caller should have shown the approver that action: see `pendingAction`).
+ */
 export async function decide(
   client: Client,
   missionId: string,
@@ -160,7 +168,12 @@ export async function decide(
 ): Promise<DecideResult> {
   const handle = client.workflow.getHandle(missionId);
   try {
-    return await handle.executeUpdate(decideUpdate, { args: [decision] });
+    let bound = decision;
+    if (!decision.paramsHash || !decision.policyVersion) {
+      const pending = await pendingAction(client, missionId, decision.actionId).catch(() => undefined);
+      if (pending) bound = { paramsHash: pending.paramsHash, policyVersion: pending.policyVersion, ...decision };
+    }
+    return await handle.executeUpdate(decideUpdate, { args: [bound] });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
       const cause = err.cause instanceof ApplicationFailure ? err.cause.message : (err.cause?.message ?? err.message);
@@ -179,4 +192,48 @@ export async function decide(
     }
     throw err;
   }
+}
+
+/** The pending action `actionId` of a mission, as its state query shows it now. */
+export async function pendingAction(
+  client: Client,
+  missionId: string,
+  actionId: string,
+): Promise<PendingApproval | undefined> {
+  const state = await client.workflow.getHandle(missionId).query(stateQuery);
+  return state.pending.find((p) => p.actionId === actionId);
+}
+
+/** Sends a kill-switch control (halt, pause, resume) to one mission. */
+export async function control(
+  client: Client,
+  missionId: string,
+  kind: 'halt' | 'pause' | 'resume',
+  input: ControlInput,
+): Promise<void> {
+  const signal = { halt: haltSignal, pause: pauseSignal, resume: resumeSignal }[kind];
+  try {
+    await client.workflow.getHandle(missionId).signal(signal, input);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new MissionNotFound(`no running mission ${missionId}`);
+    throw err;
+  }
+}
+
+/** Halts every running mission (optionally of one type); returns the ids it signalled. */
+export async function haltAll(client: Client, input: ControlInput, missionType?: string): Promise<string[]> {
+  const where = `ExecutionStatus = 'Running'${missionType ? ` AND MissionType = '${missionType.replace(/'/g, '')}'` : ''}`;
+  const running = await listMissions(client, { where, limit: 10_000 });
+  const halted: string[] = [];
+  await Promise.all(
+    running.map(async (m) => {
+      try {
+        await control(client, m.missionId, 'halt', input);
+        halted.push(m.missionId);
+      } catch (err) {
+        if (!(err instanceof MissionNotFound)) throw err;
+      }
+    }),
+  );
+  return halted.sort();
 }

@@ -6,6 +6,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { seedEnterpriseDb } from '../../activities/integrations/enterprise-db-seed';
 import { buildMissionDeps, createMissionWorker } from '../../workers/worker';
 import { startDevServer } from '../temporal/dev-server';
+import { benchDecisions } from './decisions';
 import { benchGovernance } from './governance';
 
 /**
@@ -42,10 +43,18 @@ async function main(): Promise<void> {
     console.log(`  bare                    ${governance.bare.perSecond} workflows/s (${governance.bare.seconds} s)`);
     console.log(`  governed/bare ratio     ${governance.ratio}`);
 
+    console.log('Decision service vs raw statefulIsAuthorized (same preparsed Cedar policies, same requests)');
+    benchDecisions(2000); // warm-up
+    const decisions = benchDecisions(20_000);
+    console.log(`  decision service        ${decisions.service.perSecond} decisions/s`);
+    console.log(`  raw statefulIsAuthorized ${decisions.raw.perSecond} decisions/s`);
+    console.log(`  service/raw ratio       ${decisions.ratio}`);
+
     const report = {
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.version },
       governance,
+      decisions,
     };
     const dir = resolve(__dirname, '..', '..', 'bench', 'results');
     mkdirSync(dir, { recursive: true });

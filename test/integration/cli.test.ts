@@ -22,7 +22,15 @@ interface Run {
 
 function mandate(...args: string[]): Promise<Run> {
   const bin = join(__dirname, '..', '..', 'bin', 'mandate.js');
-  const env = { ...process.env, MANDATE_TEMPORAL_ADDRESS: t.address, MANDATE_TASK_QUEUE: t.taskQueue };
+  // No approvals service here: a fresh config dir, so a developer's stored login cannot redirect the CLI.
+  const env = {
+    ...process.env,
+    MANDATE_TEMPORAL_ADDRESS: t.address,
+    MANDATE_TASK_QUEUE: t.taskQueue,
+    XDG_CONFIG_HOME: join(t.dbPath, '..', 'config'),
+    MANDATE_APPROVALS_URL: '',
+    MANDATE_APPROVALS_TOKEN: '',
+  };
   return new Promise((resolve) => {
     execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
@@ -64,12 +72,23 @@ test('start → approvals list → approve moves the mission on; the same approv
     new RegExp(`${missionId}\\s+a1\\s+refunds\\.issue\\s+450\\.00 USD\\s+supervisor\\s+dana`),
   );
 
-  const approved = await mandate('approve', missionId, 'a1', '--as', 'sam', '--reason', 'receipt checked');
+  const approved = await mandate(
+    'approve',
+    missionId,
+    'a1',
+    '--direct',
+    '--as',
+    'sam',
+    '--role',
+    'supervisor',
+    '--reason',
+    'receipt checked',
+  );
   expect(approved).toMatchObject({ code: 0 });
   expect(approved.stdout).toMatch(`approved ${missionId} a1 as sam`);
   await expect(result(t.client, missionId)).resolves.toMatchObject({ verdict: 'completed' });
 
-  const again = await mandate('approve', missionId, 'a1', '--as', 'sam');
+  const again = await mandate('approve', missionId, 'a1', '--direct', '--as', 'sam', '--role', 'supervisor');
   expect(again.code).toBe(1);
   expect(again.stderr).toMatch(/decision already taken: action a1 was approved by sam/);
   expect(t.query('SELECT * FROM refunds WHERE mission_id = ?', missionId)).toHaveLength(1);
@@ -98,11 +117,30 @@ test('errors exit non-zero with a clear message', async () => {
   writeFileSync(garbled, '{"caseId": ');
   expect((await mandate('mission', 'start', 'customer-refund', '--input', garbled)).stderr).toMatch(/not valid JSON/);
 
-  const noReason = await mandate('reject', 'customer-refund-x', 'a1', '--as', 'sam');
+  const noReason = await mandate(
+    'reject',
+    'customer-refund-x',
+    'a1',
+    '--direct',
+    '--as',
+    'sam',
+    '--role',
+    'supervisor',
+  );
   expect(noReason.code).toBe(2);
   expect(noReason.stderr).toMatch(/--reason/);
 
-  const missing = await mandate('approve', 'customer-refund-doesnotexist', 'a1', '--as', 'sam', '--json');
+  const missing = await mandate(
+    'approve',
+    'customer-refund-doesnotexist',
+    'a1',
+    '--direct',
+    '--as',
+    'sam',
+    '--role',
+    'supervisor',
+    '--json',
+  );
   expect(missing.code).toBe(1);
   expect(JSON.parse(missing.stdout)).toEqual({
     error: { code: 'MissionNotFound', message: 'no mission customer-refund-doesnotexist' },

@@ -1,4 +1,4 @@
-import { DecisionRefused, decide } from '../../core/client/missions';
+import { DecisionRefused, decide, pendingAction } from '../../core/client/missions';
 import { decideSignal } from '../../workflows/definitions';
 import { createTestContext } from '../harness/context';
 import type { RunningWorker, TestContext } from '../harness/context';
@@ -41,10 +41,21 @@ test('a large refund waits for approval, executes once when approved, and a repe
     actionId: 'a1',
     decision: 'approve',
     approver: 'sam.supervisor@example.com',
+    roles: ['supervisor'],
   });
-  expect(recorded).toMatchObject({ actionId: 'a1', decision: 'approve', approver: 'sam.supervisor@example.com' });
+  expect(recorded).toMatchObject({
+    actionId: 'a1',
+    decision: 'approve',
+    approver: 'sam.supervisor@example.com',
+    outcome: 'approved',
+  });
   await expect(
-    decide(t.client, id, { actionId: 'a1', decision: 'approve', approver: 'sam.supervisor@example.com' }),
+    decide(t.client, id, {
+      actionId: 'a1',
+      decision: 'approve',
+      approver: 'sam.supervisor@example.com',
+      roles: ['supervisor'],
+    }),
   ).rejects.toThrow(/already taken.*approved by sam.supervisor@example.com/);
 
   await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'completed', executedActions: ['a1'] });
@@ -56,12 +67,18 @@ test('a rejected refund ends rejected with nothing executed; the reason is recor
   const id = await startRefund(t.client, t.taskQueue, 'CASE-1003');
   await waitForState(t.client, id, awaitingApproval);
   await expect(
-    decide(t.client, id, { actionId: 'a1', decision: 'reject', approver: 'sam.supervisor@example.com' }),
+    decide(t.client, id, {
+      actionId: 'a1',
+      decision: 'reject',
+      approver: 'sam.supervisor@example.com',
+      roles: ['supervisor'],
+    }),
   ).rejects.toThrow(/reason is required to reject/);
   await decide(t.client, id, {
     actionId: 'a1',
     decision: 'reject',
     approver: 'sam.supervisor@example.com',
+    roles: ['supervisor'],
     reason: 'needs RMA first',
   });
   await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'rejected', executedActions: [] });
@@ -74,22 +91,36 @@ test('decisions for a wrong actionId, by the initiator, or malformed are refused
   const id = await startRefund(t.client, t.taskQueue, 'CASE-1008', 'ines.initiator@example.com');
   await waitForState(t.client, id, awaitingApproval);
   await expect(
-    decide(t.client, id, { actionId: 'a9', decision: 'approve', approver: 'sam@example.com' }),
+    decide(t.client, id, { actionId: 'a9', decision: 'approve', approver: 'sam@example.com', roles: ['supervisor'] }),
   ).rejects.toThrow(/unknown action a9.*pending: a1/);
   await expect(
-    decide(t.client, id, { actionId: 'a1', decision: 'approve', approver: 'ines.initiator@example.com' }),
+    decide(t.client, id, {
+      actionId: 'a1',
+      decision: 'approve',
+      approver: 'ines.initiator@example.com',
+      roles: ['supervisor'],
+    }),
   ).rejects.toThrow(/separation of duties/);
-  await expect(decide(t.client, id, { actionId: 'a1', decision: 'approve', approver: '' })).rejects.toThrow(
-    DecisionRefused,
-  );
+  await expect(
+    decide(t.client, id, { actionId: 'a1', decision: 'approve', approver: '', roles: ['supervisor'] }),
+  ).rejects.toThrow(DecisionRefused);
   const still = await waitForState(t.client, id, awaitingApproval);
   expect(still.decided).toHaveLength(0);
   expect(refundsFor(id)).toHaveLength(0);
 
   // The same decision through a Signal: an invalid one becomes a refused observation, a valid one counts.
+  // A signal carries its own binding: the params hash and policy version the approver saw.
   const handle = t.client.workflow.getHandle(id);
-  await handle.signal(decideSignal, { actionId: 'a7', decision: 'approve', approver: 'sam@example.com' });
-  await handle.signal(decideSignal, { actionId: 'a1', decision: 'approve', approver: 'sam@example.com' });
+  const { paramsHash, policyVersion } = (await pendingAction(t.client, id, 'a1'))!;
+  const vote = {
+    decision: 'approve' as const,
+    approver: 'sam@example.com',
+    roles: ['supervisor'],
+    paramsHash,
+    policyVersion,
+  };
+  await handle.signal(decideSignal, { actionId: 'a7', ...vote });
+  await handle.signal(decideSignal, { actionId: 'a1', ...vote });
   await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'completed', executedActions: ['a1'] });
   const obs = await observations(t.client, id);
   expect(obs.filter((o) => o.kind === 'approval_refused').map((o) => o.summary)).toEqual([
@@ -107,9 +138,9 @@ test('an approval that never comes rejects the action when the timeout passes (f
   expect(refundsFor(id)).toHaveLength(0);
   const obs = await observations(t.client, id);
   expect(obs.find((o) => o.kind === 'approval_timeout')?.summary).toMatch(
-    /no decision within 2s: rejected \(fail closed\)/,
+    /no decision within 2s \(1 ladder step\(s\)\): rejected \(fail closed\)/,
   );
   await expect(
-    decide(t.client, id, { actionId: 'a1', decision: 'approve', approver: 'late@example.com' }),
+    decide(t.client, id, { actionId: 'a1', decision: 'approve', approver: 'late@example.com', roles: ['supervisor'] }),
   ).rejects.toThrow(/already taken: action a1 was rejected by the approval timeout.*closed/);
 });

@@ -79,7 +79,12 @@ test('a worker restarted while the mission waits: the new worker resumes it and 
   await first.stop();
 
   const second = await t.startWorker();
-  await decide(t.client, id, { actionId: 'a1', decision: 'approve', approver: 'sam@example.com' });
+  await decide(t.client, id, {
+    actionId: 'a1',
+    decision: 'approve',
+    approver: 'sam@example.com',
+    roles: ['supervisor'],
+  });
   await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'completed', executedActions: ['a1'] });
   expect(refundsFor(id)).toHaveLength(1);
   await second.stop();
@@ -101,7 +106,12 @@ test('a long mission continues as new and keeps its state, rail and single execu
   const w = await t.startWorker({ overrides: { 'customer-refund': { limits: { continueAsNewAfterSteps: 2 } } } });
   const id = await startRefund(t.client, t.taskQueue, 'CASE-1008');
   await waitForState(t.client, id, awaitingApproval);
-  await decide(t.client, id, { actionId: 'a1', decision: 'approve', approver: 'sam@example.com' });
+  await decide(t.client, id, {
+    actionId: 'a1',
+    decision: 'approve',
+    approver: 'sam@example.com',
+    roles: ['supervisor'],
+  });
   await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'completed', executedActions: ['a1'] });
   const runs = [];
   for await (const e of t.client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push(e.runId);

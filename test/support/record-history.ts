@@ -38,7 +38,13 @@ async function main(): Promise<void> {
     });
     const handle = client.workflow.getHandle(id);
     while (!(await handle.query(stateQuery)).pending.length) await new Promise((r) => setTimeout(r, 100));
-    await decide(client, id, { actionId: 'a1', decision: 'approve', approver: 'sam.supervisor', reason: 'checked' });
+    await decide(client, id, {
+      actionId: 'a1',
+      decision: 'approve',
+      approver: 'sam.supervisor',
+      roles: ['supervisor'],
+      reason: 'checked',
+    });
     await handle.result();
     const out = resolve(__dirname, '..', 'fixtures', 'histories', 'customer-refund-approved.json');
     writeFileSync(out, `${JSON.stringify(JSON.parse(historyToJSON(await handle.fetchHistory())), null, 2)}\n`);

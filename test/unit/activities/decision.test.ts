@@ -2,9 +2,36 @@ import { decideByRules } from '../../../activities/decision';
 import { Catalog } from '../../../core/catalog';
 import type { DecisionRule, MissionDefinition, ProposedAction } from '../../../core/mission';
 
-const definition = Catalog.load().get('customer-refund').definition;
-const rules = definition.decision.rules;
-const withRules = (list: DecisionRule[]): MissionDefinition => ({ ...definition, decision: { rules: list } });
+/** The built-in rule table, for missions without a Cedar policy (customer-refund itself uses Cedar). */
+const rules: DecisionRule[] = [
+  {
+    id: 'refund-small-auto',
+    operation: 'refunds.issue',
+    when: { param: 'amountCents', lte: 10000 },
+    outcome: 'allow',
+    reason: 'refunds up to 100.00 are allowed without approval',
+  },
+  {
+    id: 'refund-large-forbidden',
+    operation: 'refunds.issue',
+    when: { param: 'amountCents', gt: 500000 },
+    outcome: 'deny',
+    reason: 'refunds above 5,000.00 are never issued by a mission',
+  },
+  {
+    id: 'refund-needs-supervisor',
+    operation: 'refunds.issue',
+    when: { param: 'amountCents', gt: 10000 },
+    outcome: 'require_approval',
+    tier: 'supervisor',
+    reason: "refunds above 100.00 need a supervisor's approval",
+  },
+];
+const withRules = (list: DecisionRule[]): MissionDefinition => ({
+  ...Catalog.load().get('customer-refund').definition,
+  decision: { engine: 'rules', rules: list },
+});
+const definition = withRules(rules);
 
 const refund = (amountCents: unknown, operation = 'refunds.issue'): ProposedAction => ({
   actionId: 'action-1',

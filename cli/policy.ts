@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { DecisionService } from '../activities/policy/decision-service';
+import { explain } from '../activities/policy/cedar-engine';
+import { runPolicyTests } from '../activities/policy/policy-tests';
+import { Catalog } from '../core/catalog';
+import { printJson } from './output';
+
+/** `mandate policy test [mission]` and `mandate policy explain <mission> --action <file>`: no Temporal needed. */
+export function registerPolicyCommands(program: Command, catalogDir: () => string | undefined): void {
+  const policy = program.command('policy').description('test and explain mission policies (Cedar)');
+  policy
+    .command('test [missionType]')
+    .description("run the mission's policy.test.json table (all missions when none is named)")
+    .action(async (missionType: string | undefined, _opts: unknown, cmd: Command) => {
+      const json = Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);
+      const catalog = Catalog.load(catalogDir());
+      const types = missionType ? [catalog.get(missionType).definition.type] : catalog.types();
+      let failed = 0;
+      const reports = [];
+      for (const type of types) {
+        const entry = catalog.get(type);
+        if (entry.definition.decision.engine !== 'cedar') continue;
+        const report = await runPolicyTests(entry.dir);
+        reports.push(report);
+        failed += report.failed;
+        if (json) continue;
+        for (const r of report.results) {
+          process.stdout.write(
+            `${r.pass ? 'ok  ' : 'FAIL'}  ${type}: ${r.name}${r.pass ? '' : ` — ${r.mismatches.join('; ')}`}\n`,
+          );
+        }
+        process.stdout.write(
+          `${type}: ${report.passed} passed, ${report.failed} failed (policy ${report.policyVersion.slice(0, 12)})\n`,
+        );
+      }
+      if (json) printJson(reports);
+      if (failed) throw new Error(`${failed} policy test(s) failed`);
+    });
+  policy
+    .command('explain <missionType>')
+    .description('decide one proposed action ({operation, params}, JSON) and say why')
+    .requiredOption('--action <file|->', 'JSON file with {"operation": "...", "params": {...}}, or - for stdin')
+    .option('--initiator <who>', 'on whose behalf the mission runs', 'explain@local')
+    .option('--prior-actions <n>', 'actions already executed in the mission', '0')
+    .action((missionType: string, opts: { action: string; initiator: string; priorActions: string }, cmd: Command) => {
+      const json = Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);
+      const catalog = Catalog.load(catalogDir());
+      const text =
+        opts.action === '-' ? readFileSync(0, 'utf8') : readFileSync(join(process.cwd(), opts.action), 'utf8');
+      const proposed = JSON.parse(text) as { operation: string; params: Record<string, unknown> };
+      const decision = DecisionService.load(catalog).decide(catalog.get(missionType).definition, {
+        missionId: 'explain',
+        initiator: opts.initiator,
+        action: { actionId: 'a1', operation: proposed.operation, params: proposed.params ?? {}, rationale: 'explain' },
+        priorActions: Number(opts.priorActions),
+        now: new Date(),
+      });
+      if (json) return printJson(decision);
+      process.stdout.write(
+        `${explain({ ...decision, errors: decision.errors ?? [] })}\nparams hash: ${decision.paramsHash}\n`,
+      );
+    });
+}
