@@ -32,7 +32,11 @@ export interface TestContext {
   client: Client;
   taskQueue: string;
   dbPath: string;
-  startWorker(options?: { overrides?: DefinitionOverrides; faults?: ActivityDeps['faults'] }): Promise<RunningWorker>;
+  startWorker(options?: {
+    overrides?: DefinitionOverrides;
+    faults?: ActivityDeps['faults'];
+    catalogDir?: string;
+  }): Promise<RunningWorker>;
   /** Reads rows from the sample database (a separate connection, as an auditor would). */
   query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[];
   close(): Promise<void>;
@@ -58,7 +62,12 @@ export async function createTestContext(name: string): Promise<TestContext> {
     taskQueue,
     dbPath,
     async startWorker(options = {}) {
-      const deps = buildMissionDeps({ enterpriseDb: dbPath, overrides: options.overrides, faults: options.faults });
+      const deps = buildMissionDeps({
+        enterpriseDb: dbPath,
+        overrides: options.overrides,
+        faults: options.faults,
+        catalogDir: options.catalogDir,
+      });
       const worker = await createMissionWorker({
         connection: nativeConnection,
         taskQueue,
