@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { CatalogError, InvalidMissionInput } from '../core/catalog';
 import type { Catalog, CatalogEntry } from '../core/catalog';
 import type { MissionDefinition, ReasoningStep as ReasoningStepType } from '../core/mission';
-import { JsonObject, ReasoningStep } from '../core/mission';
+import { JsonObject } from '../core/mission';
 import { actionParamsHash, mintGrant } from '../core/grant';
 import type { SignedGrant } from '../core/grant';
 import type { BoundDecision } from '../core/mission';
@@ -14,8 +14,8 @@ import type { DecisionService } from './policy/decision-service';
 import type { Integration } from './integrations/integration';
 import { IntegrationError, runRead, runWrite } from './integrations/integration';
 import { ProviderError } from './reasoning/provider';
-import type { ReasoningUsage } from './reasoning/provider';
-import type { ProviderRegistry } from './reasoning/registry';
+import { routeStep } from './reasoning/router';
+import type { RoutedStep, RouterDeps } from './reasoning/router';
 
 /** What the activities need from the process that hosts them (built in `workers/`). */
 export interface ActivityDeps {
@@ -24,7 +24,7 @@ export interface ActivityDeps {
   grants: GrantKeys;
   notifier: Notifier;
   integrations: Record<string, Integration>;
-  providers: ProviderRegistry;
+  reasoning: RouterDeps;
   /** Fault injection for tests: fail once right after a write committed (proves idempotent retries). */
   faults?: { failAfterWriteOnce?: boolean };
 }
@@ -35,6 +35,7 @@ const ReasonInput = z.object({
   missionType: z.string(),
   definitionVersion: z.string(),
   stepIndex: z.number().int().min(0),
+  provider: z.string().optional(),
   context: JsonObject,
   history: z.array(z.object({ kind: z.string(), summary: z.string() })),
 });
@@ -136,31 +137,25 @@ export function createActivities(deps: ActivityDeps) {
       return { definition: entry.definition, definitionVersion: entry.definitionVersion };
     },
 
-    /** One reasoning step from the mission's provider, validated before the workflow sees it. */
-    async reason(
-      raw: z.input<typeof ReasonInput>,
-    ): Promise<{ step: ReasoningStepType; usage: ReasoningUsage; provider: string }> {
+    /** One reasoning step, routed by data class, redacted outside the boundary, validated before the workflow sees it. */
+    async reason(raw: z.input<typeof ReasonInput>): Promise<Omit<RoutedStep, 'step'> & { step: ReasoningStepType }> {
       const input = parse(ReasonInput, raw, 'reason');
       const entry = entryAt(input.missionType, input.definitionVersion);
-      const providerId = entry.definition.reasoning.provider;
+      const { reasoning } = entry.definition;
+      const candidates = [input.provider ?? reasoning.provider, ...reasoning.failover];
       try {
-        const provider = deps.providers.resolve(providerId);
-        const reply = await provider.step({ ...input, definition: entry.definition, playbook: entry.playbook });
-        const step = ReasoningStep.safeParse(reply.step);
-        if (!step.success) {
-          throw ApplicationFailure.create({
-            type: 'ReasoningOutputInvalid',
-            nonRetryable: true,
-            message: `${providerId} returned a step that is not valid: ${z.prettifyError(step.error)}`,
-          });
-        }
-        return { step: step.data, usage: reply.usage, provider: providerId };
+        return await routeStep(
+          { ...deps.reasoning, validationRetries: reasoning.validationRetries },
+          { ...input, definition: entry.definition, playbook: entry.playbook },
+          candidates,
+        );
       } catch (err) {
         if (err instanceof ProviderError) {
           throw ApplicationFailure.create({
-            type: 'ProviderError',
+            type: err.retryable ? 'ProviderUnavailable' : 'ProviderError',
             nonRetryable: !err.retryable,
             message: err.message,
+            ...(err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
           });
         }
         throw err;

@@ -40,7 +40,8 @@ export interface Vote {
   step: number;
   at: string;
   via: 'update' | 'signal';
-  attested: boolean;
+  /** The vote carried an approvals-service signature (checked by the audit verifier). */
+  signed: boolean;
 }
 
 /** A pending action as the gate sees it. */
@@ -124,7 +125,9 @@ export function validateApprovalDecision(input: unknown, gate: GateView): Valida
   }
   const pending = gate.pending[actionId];
   const who = approver.trim();
-  if (who === gate.initiator) {
+  // Identities compare case-insensitively: Ivan@Example.com is ivan@example.com.
+  const same = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+  if (same(who, gate.initiator)) {
     return refuse(`separation of duties: ${who} initiated this mission and cannot decide its actions`);
   }
   if (typeof paramsHash !== 'string' || typeof policyVersion !== 'string') {
@@ -148,7 +151,7 @@ export function validateApprovalDecision(input: unknown, gate: GateView): Valida
       `${who} holds none of the roles of step ${pending.step + 1} of ${pending.steps} (${pending.roles.join(', ')}) for action ${actionId}`,
     );
   }
-  if (pending.votes.some((v) => v.step === pending.step && v.approver === who)) {
+  if (pending.votes.some((v) => v.step === pending.step && same(v.approver, who))) {
     return refuse(`one person, one vote: ${who} has already voted on action ${actionId}`);
   }
   return {

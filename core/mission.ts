@@ -68,8 +68,21 @@ export const MissionDefinition = z
     /** JSON Schema of the mission input; validated before start and again when the mission loads. */
     inputSchema: JsonObject,
     reasoning: z
-      .object({ provider: z.string().min(1).default('offline:playbook'), maxSteps: z.number().int().min(1).max(200) })
+      .object({
+        /** `provider:model`; a mission can be started with another (`--provider`). */
+        provider: z.string().min(1).default('offline:playbook'),
+        /** Tried in order when the provider is down (routing by data class still applies). */
+        failover: z.array(z.string().min(1)).default([]),
+        maxSteps: z.number().int().min(1).max(200),
+        /** Re-asks after a reply that is not a valid step, with the validation error as feedback. */
+        validationRetries: z.number().int().min(0).max(5).default(2),
+        budget: z
+          .object({ maxTokens: z.number().int().positive().optional(), maxCostUsd: z.number().positive().optional() })
+          .strict()
+          .default({}),
+      })
       .strict(),
+
     /** Read scopes the mission may use. The model cannot widen them. */
     scopes: z.array(z.string().regex(/^[a-z]+:read$/)).min(1),
     /** State-changing operations the mission may propose. Anything else is denied. */
@@ -177,7 +190,15 @@ export interface Observation {
 }
 
 /** Final states a mission can close in. */
-export const MISSION_VERDICTS = ['completed', 'declined', 'rejected', 'denied', 'halted', 'failed'] as const;
+export const MISSION_VERDICTS = [
+  'completed',
+  'declined',
+  'rejected',
+  'denied',
+  'halted',
+  'over_budget',
+  'failed',
+] as const;
 export type MissionVerdict = (typeof MISSION_VERDICTS)[number];
 
 /** Values of the MissionStatus search attribute. */

@@ -12,7 +12,9 @@ import { createAuditActivities } from '../activities/audit/export';
 import type { AuditDeps } from '../activities/audit/export';
 import { auditDepsFromEnv } from '../activities/audit/setup';
 import { createEnterpriseDb } from '../activities/integrations/enterprise-db';
-import { OfflinePlaybookProvider } from '../activities/reasoning/offline';
+import { buildProviderRegistry, providerBoundary } from '../activities/reasoning/config';
+import type { ReasoningProvider } from '../activities/reasoning/provider';
+import { pricesFromEnv } from '../activities/reasoning/router';
 import { ProviderRegistry } from '../activities/reasoning/registry';
 import { Catalog } from '../core/catalog';
 import type { DefinitionOverrides } from '../core/catalog';
@@ -28,12 +30,19 @@ export interface MissionDepsOptions {
   grantKeys?: GrantKeys;
   /** Where a generated grant key pair is kept (0600). Default: next to the enterprise database. */
   grantKeyFile?: string;
+  /** Reasoning providers (default: offline plus those configured in the environment). */
+  providers?: ReasoningProvider[];
+  /** Provider names inside the deployment boundary (default: MANDATE_BOUNDARY_INSIDE). */
+  boundary?: ReadonlySet<string>;
+  /** Environment for provider settings (default: process.env). */
+  env?: Record<string, string | undefined>;
   /** Approval notices: a webhook URL, or a JSON-lines file (default: next to the enterprise database). */
   notify?: { webhookUrl?: string; file?: string };
 }
 
 /** Builds the activities' dependencies: catalog, integrations, reasoning providers. */
 export function buildMissionDeps(options: MissionDepsOptions): ActivityDeps & { close(): void } {
+  const env = options.env ?? process.env;
   const catalog = Catalog.load(options.catalogDir, options.overrides);
   // Loads and strictly validates every Cedar policy: a bad one stops the worker here.
   const decisions = DecisionService.load(catalog);
@@ -50,7 +59,12 @@ export function buildMissionDeps(options: MissionDepsOptions): ActivityDeps & { 
     grants,
     notifier,
     integrations: { [enterprise.name]: enterprise },
-    providers: new ProviderRegistry([new OfflinePlaybookProvider()]),
+    reasoning: {
+      registry: options.providers ? new ProviderRegistry(options.providers) : buildProviderRegistry(env),
+      boundary: options.boundary ?? providerBoundary(env),
+      prices: pricesFromEnv(env),
+      validationRetries: 2,
+    },
     faults: options.faults,
     close: () => enterprise.close(),
   };

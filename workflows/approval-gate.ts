@@ -163,7 +163,7 @@ export class ApprovalGate implements GateView {
       step: pending.step,
       at,
       via,
-      attested: Boolean(d.attestation),
+      signed: Boolean(d.attestation),
     });
     const approvals = approvalsInStep(pending);
     const verb = d.decision === 'approve' ? 'approved' : 'rejected';

@@ -15,6 +15,8 @@ export const SEARCH_ATTRIBUTES = {
   missionStatus: defineSearchAttributeKey('MissionStatus', SearchAttributeType.KEYWORD),
   pendingApproval: defineSearchAttributeKey('PendingApproval', SearchAttributeType.BOOL),
   approvalDeadline: defineSearchAttributeKey('ApprovalDeadline', SearchAttributeType.DATETIME),
+  tokens: defineSearchAttributeKey('MissionTokens', SearchAttributeType.INT),
+  costUsd: defineSearchAttributeKey('MissionCostUsd', SearchAttributeType.DOUBLE),
 } as const;
 
 /** `--search-attribute Name=Type` arguments for `temporal server start-dev`. */
@@ -23,6 +25,8 @@ export const SEARCH_ATTRIBUTE_CLI_TYPES: Record<string, string> = {
   MissionStatus: 'Keyword',
   PendingApproval: 'Bool',
   ApprovalDeadline: 'Datetime',
+  MissionTokens: 'Int',
+  MissionCostUsd: 'Double',
 };
 
 /** Arguments of the mission workflow. */
@@ -31,6 +35,8 @@ export interface MissionArgs {
   input: Record<string, unknown>;
   /** Who started the mission (recorded; never allowed to approve its actions). */
   initiator: string;
+  /** Reasoning provider for this mission (`provider:model`), instead of the definition's. */
+  provider?: string;
   /** State carried across continue-as-new. */
   carried?: CarriedState;
 }
@@ -41,6 +47,7 @@ export interface CarriedState {
   stepIndex: number;
   actionCount: number;
   executedActions: string[];
+  usage: { inputTokens: number; outputTokens: number; costUsd: number };
   context: Record<string, unknown>;
   observations: Observation[];
   decided: Record<string, DecisionRecord>;

@@ -59,6 +59,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
   let definitionVersion = carried?.definitionVersion;
   let stepIndex = carried?.stepIndex ?? 0;
   let actionCount = carried?.actionCount ?? 0;
+  const usage = carried?.usage ?? { inputTokens: 0, outputTokens: 0, costUsd: 0 };
   const executed: string[] = carried?.executedActions ?? [];
   let outcome: { verdict: MissionVerdict; summary: string } | undefined;
 
@@ -113,7 +114,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
       }
       if (controls.halted) return finishHalted();
       if (stepIndex >= def.reasoning.maxSteps) {
-        return finish('failed', `step budget of ${def.reasoning.maxSteps} reasoning steps exhausted`);
+        return finish('over_budget', `step budget of ${def.reasoning.maxSteps} reasoning steps exhausted`);
       }
       if (stepsThisRun >= def.limits.continueAsNewAfterSteps || workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
@@ -123,6 +124,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
           stepIndex,
           actionCount,
           executedActions: executed,
+          usage,
           context,
           observations: rail.observations,
           decided: gate.decided,
@@ -130,21 +132,36 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
         return await continueAsNew<typeof mission>({ ...args, carried: next });
       }
       const history = rail.observations.map(({ kind, summary }) => ({ kind, summary }));
-      const { step, usage, provider } = await reason({
+      const reply = await reason({
         missionId,
         missionType: args.missionType,
         definitionVersion: version,
         stepIndex,
         context,
         history,
+        ...(args.provider ? { provider: args.provider } : {}),
       });
+      const { step } = reply;
       stepIndex++;
       stepsThisRun++;
+      usage.inputTokens += reply.usage.inputTokens;
+      usage.outputTokens += reply.usage.outputTokens;
+      usage.costUsd += reply.usage.costUsd;
+      upsertSearchAttributes([
+        { key: SEARCH_ATTRIBUTES.tokens, value: usage.inputTokens + usage.outputTokens },
+        { key: SEARCH_ATTRIBUTES.costUsd, value: usage.costUsd },
+      ]);
+      const redacted = Object.values(reply.redactions).reduce((sum, n) => sum + n, 0);
       rail.observe('reasoning', step.observations.join(' ') || `reasoning step ${stepIndex}`, {
-        provider,
-        usage,
+        provider: reply.provider,
+        usage: reply.usage,
         next: step.next.kind,
+        ...(redacted ? { redactions: reply.redactions } : {}),
+        ...(reply.failovers.length ? { failovers: reply.failovers } : {}),
+        ...(reply.invalidReplies ? { invalidReplies: reply.invalidReplies } : {}),
       });
+      const over = overBudget(def);
+      if (over) return finish('over_budget', over);
 
       const next: NextStep = step.next;
       if (next.kind === 'finish') return finish(next.verdict, next.summary);
@@ -272,6 +289,16 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
   function finishHalted(): MissionResult {
     const { verdict, summary } = haltedOutcome();
     return finish(verdict, summary);
+  }
+
+  function overBudget(def: MissionDefinition): string | undefined {
+    const { maxTokens, maxCostUsd } = def.reasoning.budget;
+    const tokens = usage.inputTokens + usage.outputTokens;
+    if (maxTokens !== undefined && tokens > maxTokens) return `token budget of ${maxTokens} exceeded (${tokens} used)`;
+    if (maxCostUsd !== undefined && usage.costUsd > maxCostUsd) {
+      return `cost budget of $${maxCostUsd} exceeded ($${usage.costUsd.toFixed(4)} used)`;
+    }
+    return undefined;
   }
 
   function finish(verdict: MissionVerdict, summary: string): MissionResult {

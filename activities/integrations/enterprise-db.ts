@@ -152,6 +152,18 @@ export function createEnterpriseDb(path: string): Integration & { db: Database.D
       description: 'Issue a refund on an order (idempotent per mission action)',
       params: RefundParams,
       run: (p: RefundParams, ctx) => issueRefund(p, ctx),
+      executed: (ctx) => {
+        const row = refundByKey.get(`${ctx.missionId}/${ctx.actionId}`) as
+          { refund_id: string; order_id: string; amount_cents: number } | undefined;
+        return (
+          row && {
+            refundId: row.refund_id,
+            orderId: row.order_id,
+            amountCents: row.amount_cents,
+            alreadyExecuted: true,
+          }
+        );
+      },
     }),
   };
 

@@ -14,6 +14,11 @@ export interface OperationSpec<P = unknown, R = unknown> {
   description: string;
   params: z.ZodType<P>;
   run(params: P, ctx: OperationContext): R;
+  /**
+   * Writes only: the recorded result when this action (missionId/actionId) already took effect. A
+   * retry of a committed action then returns it without needing a grant that may have expired since.
+   */
+  executed?(ctx: OperationContext): R | undefined;
 }
 
 export interface OperationContext {
@@ -82,6 +87,9 @@ export function runWrite(integration: Integration, operation: string, params: un
   const spec = specFor(integration, operation);
   if (spec.kind !== 'write') throw new IntegrationError(`${operation} is a read, not an action`, 'not_a_write');
   if (!ctx.actionId) throw new IntegrationError(`${operation} needs an actionId for idempotency`, 'invalid_params');
+  // Idempotency first: an action that already took effect changes nothing again, whatever the grant.
+  const done = spec.executed?.(ctx);
+  if (done !== undefined) return done;
   if (!ctx.grant) throw new IntegrationError(`${operation} refused: no execution grant`, 'grant_refused');
   const verdict = verifyGrant(
     ctx.grant.value,

@@ -83,6 +83,9 @@ export function buildStepPrompt(request: ReasoningRequest, options: PromptOption
     DATA_OPEN,
     encodeUntrusted(data),
     DATA_CLOSE,
+    ...(request.feedback
+      ? [`Your previous reply was rejected by validation: ${request.feedback}. Reply again with a valid step.`]
+      : []),
     'Reply with the next reasoning step as JSON.',
   ].join('\n');
   return { system, user };

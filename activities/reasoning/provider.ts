@@ -16,6 +16,8 @@ export interface ReasoningRequest {
   context: Record<string, unknown>;
   /** The Explain rail so far, as short summaries. */
   history: { kind: string; summary: string }[];
+  /** Set when the previous reply was not a valid step: what was wrong with it (our words, not data). */
+  feedback?: string;
 }
 
 export interface ReasoningUsage {

@@ -40,13 +40,20 @@ export interface StartMissionOptions {
   missionType: string;
   input: unknown;
   initiator: string;
+  /** Reasoning provider (`provider:model`) instead of the definition's. */
+  provider?: string;
 }
 
 /** Validates the input against the mission definition, then starts the mission. */
 export async function startMission(client: Client, options: StartMissionOptions): Promise<string> {
   const input = options.catalog.validateInput(options.missionType, options.input);
   const missionId = `${options.missionType}-${randomUUID().slice(0, 8)}`;
-  const args: MissionArgs = { missionType: options.missionType, input, initiator: options.initiator };
+  const args: MissionArgs = {
+    missionType: options.missionType,
+    input,
+    initiator: options.initiator,
+    ...(options.provider ? { provider: options.provider } : {}),
+  };
   await client.workflow.start(MISSION_WORKFLOW_TYPE, {
     workflowId: missionId,
     taskQueue: options.taskQueue,

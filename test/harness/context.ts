@@ -36,6 +36,7 @@ export interface TestContext {
     overrides?: DefinitionOverrides;
     faults?: ActivityDeps['faults'];
     catalogDir?: string;
+    env?: Record<string, string | undefined>;
   }): Promise<RunningWorker>;
   /** Reads rows from the sample database (a separate connection, as an auditor would). */
   query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[];
@@ -67,6 +68,8 @@ export async function createTestContext(name: string): Promise<TestContext> {
         overrides: options.overrides,
         faults: options.faults,
         catalogDir: options.catalogDir,
+        // Provider settings come only from what a test passes, never from the developer's environment.
+        env: options.env ?? {},
       });
       const worker = await createMissionWorker({
         connection: nativeConnection,

@@ -7,6 +7,7 @@ import type { RefundResult } from '../../../activities/integrations/enterprise-d
 import { seedEnterpriseDb } from '../../../activities/integrations/enterprise-db-seed';
 import { IntegrationError, runRead, runWrite } from '../../../activities/integrations/integration';
 import type { Integration, OperationContext } from '../../../activities/integrations/integration';
+import { actionParamsHash, generateGrantKeys, mintGrant } from '../../../core/grant';
 
 const NOW = new Date('2025-03-01T09:30:00.000Z');
 const DAY_MS = 86_400_000;
@@ -37,6 +38,41 @@ const read = (operation: string, params: unknown, scopes: readonly string[] = SC
   runRead(db, operation, params, scopes, ctx());
 const count = (sql: string, ...args: unknown[]): number => (db.db.prepare(sql).get(...args) as { n: number }).n;
 const refundCount = () => count('SELECT COUNT(*) AS n FROM refunds');
+const grantsUsed = () => db.db.prepare('SELECT * FROM grants_used ORDER BY grant_id').all();
+
+const KEYS = generateGrantKeys();
+const POLICY_VERSION = 'policy-v1';
+let grantSeq = 0;
+
+/**
+ * A write context with a fresh, valid execution grant for exactly this action (a new grant id each
+ * call: the integration refuses a grant id it has already used).
+ */
+function writeCtx(params: unknown, actionId = 'action-1', missionId = 'mission-1'): OperationContext {
+  grantSeq += 1;
+  const value = mintGrant(
+    {
+      v: 1,
+      grantId: `grant-${grantSeq}`,
+      missionId,
+      actionId,
+      operation: 'refunds.issue',
+      paramsHash: actionParamsHash('refunds.issue', params),
+      policyVersion: POLICY_VERSION,
+      approvers: [],
+      issuedAt: NOW.toISOString(),
+      expiresAt: new Date(NOW.getTime() + 60_000).toISOString(),
+    },
+    KEYS,
+    NOW,
+  );
+  return {
+    missionId,
+    actionId,
+    now: NOW,
+    grant: { value, publicKeys: { [KEYS.keyId]: KEYS.publicKeyPem }, policyVersion: POLICY_VERSION },
+  };
+}
 
 /** The IntegrationError thrown by fn, failing the test when nothing (or something else) was thrown. */
 function failure(fn: () => unknown): IntegrationError {
@@ -176,8 +212,8 @@ describe('enterprise-db reads', () => {
 });
 
 describe('enterprise-db refunds.issue', () => {
-  const issue = (params: unknown, actionId: string | undefined = 'action-1', missionId = 'mission-1') =>
-    runWrite(db, 'refunds.issue', params, { missionId, actionId, now: NOW }) as RefundResult;
+  const issue = (params: unknown, actionId = 'action-1', missionId = 'mission-1') =>
+    runWrite(db, 'refunds.issue', params, writeCtx(params, actionId, missionId)) as RefundResult;
 
   it('inserts one refund row bound to the mission action', () => {
     const result = issue(refundParams());
@@ -201,6 +237,17 @@ describe('enterprise-db refunds.issue', () => {
     expect(refundCount()).toBe(2);
   });
 
+  it('records the grant it acted on in grants_used, in the same transaction as the refund', () => {
+    expect(grantsUsed()).toEqual([]);
+    const context = writeCtx(refundParams());
+    runWrite(db, 'refunds.issue', refundParams(), context);
+    const { grantId } = (context.grant?.value as { claims: { grantId: string } }).claims;
+    expect(grantsUsed()).toEqual([{ grant_id: grantId, action_key: 'mission-1/action-1', used_at: NOW.toISOString() }]);
+    // A write refused inside the transaction rolls the grant record back with it.
+    expect(() => issue(refundParams({ amountCents: 45_001 }), 'action-2')).toThrow(IntegrationError);
+    expect(grantsUsed()).toHaveLength(1);
+  });
+
   it('is idempotent on missionId/actionId: a repeat returns the first refund and inserts nothing', () => {
     const first = issue(refundParams());
     const again = issue(refundParams());
@@ -209,6 +256,8 @@ describe('enterprise-db refunds.issue', () => {
     // Even a retry whose params would now be refused returns the recorded result.
     expect(issue(refundParams({ amountCents: 45_000 }))).toEqual({ ...first, alreadyExecuted: true });
     expect(refundCount()).toBe(2);
+    // Only the grant that executed is recorded; the retries' grants were not consumed.
+    expect(grantsUsed()).toHaveLength(1);
   });
 
   it('inserts again for another actionId or mission while the order total is not exceeded', () => {
@@ -247,9 +296,7 @@ describe('enterprise-db refunds.issue', () => {
   });
 
   it.each([undefined, ''])('refuses a write without an actionId (%j)', (actionId) => {
-    const err = failure(() =>
-      runWrite(db, 'refunds.issue', refundParams(), { missionId: 'mission-1', actionId, now: NOW }),
-    );
+    const err = failure(() => runWrite(db, 'refunds.issue', refundParams(), { ...writeCtx(refundParams()), actionId }));
     expect([err.code, err.message]).toEqual(['invalid_params', 'refunds.issue needs an actionId for idempotency']);
     expect(refundCount()).toBe(1);
   });
@@ -278,11 +325,12 @@ describe('enterprise-db refunds.issue', () => {
 describe('seedEnterpriseDb', () => {
   const cases = () => count('SELECT COUNT(*) AS n FROM cases');
 
-  it('seeds the nine documented cases, one customer, order and payment each, and one earlier refund', () => {
-    expect(cases()).toBe(9);
-    expect(count('SELECT COUNT(*) AS n FROM customers')).toBe(9);
-    expect(count('SELECT COUNT(*) AS n FROM orders')).toBe(9);
-    expect(count('SELECT COUNT(*) AS n FROM payments')).toBe(9);
+  it('seeds the ten documented cases, one customer, order and payment each, and one earlier refund', () => {
+    expect(cases()).toBe(10);
+    expect(count('SELECT COUNT(*) AS n FROM customers')).toBe(10);
+    expect(count('SELECT COUNT(*) AS n FROM orders')).toBe(10);
+    expect(count('SELECT COUNT(*) AS n FROM payments')).toBe(10);
+    expect(grantsUsed()).toEqual([]);
     expect(refundCount()).toBe(1);
     const rows = db.db
       .prepare('SELECT case_id, order_id, requested_refund_cents AS r FROM cases ORDER BY case_id')
@@ -297,6 +345,7 @@ describe('seedEnterpriseDb', () => {
       'CASE-1007 ORD-5007 2000',
       'CASE-1008 ORD-5008 25000',
       'CASE-1009 ORD-5009 17500',
+      'CASE-1010 ORD-5010 240000',
     ]);
   });
 
@@ -305,7 +354,7 @@ describe('seedEnterpriseDb', () => {
     db.db.prepare("UPDATE cases SET status = 'closed' WHERE case_id = 'CASE-1001'").run();
     seedEnterpriseDb(path, { now: new Date('2030-01-01T00:00:00.000Z'), extraSmallCases: 3 });
     expect(refundCount()).toBe(2);
-    expect(cases()).toBe(9);
+    expect(cases()).toBe(10);
     expect(read('cases.get', { caseId: 'CASE-1001' })).toMatchObject({ status: 'closed' });
     expect(read('orders.get', { orderId: 'ORD-5001' })).toMatchObject({ placedAt: daysAgo(10) });
   });
@@ -316,7 +365,8 @@ describe('seedEnterpriseDb', () => {
     const later = new Date('2030-01-01T00:00:00.000Z');
     seedEnterpriseDb(path, { now: later, reset: true });
     expect(refundCount()).toBe(1);
-    expect(cases()).toBe(9);
+    expect(grantsUsed()).toEqual([]);
+    expect(cases()).toBe(10);
     expect(read('cases.get', { caseId: 'CASE-1001' })).toMatchObject({ status: 'open' });
     const order = runRead(db, 'orders.get', { orderId: 'ORD-5001' }, SCOPES, ctx({ now: later }));
     expect(order).toMatchObject({ placedAt: new Date(later.getTime() - 10 * DAY_MS).toISOString(), ageDays: 10 });
@@ -324,8 +374,8 @@ describe('seedEnterpriseDb', () => {
 
   it('adds extraSmallCases as small open cases with their own orders', () => {
     seedEnterpriseDb(path, { now: NOW, reset: true, extraSmallCases: 3 });
-    expect(cases()).toBe(12);
-    expect(count('SELECT COUNT(*) AS n FROM orders')).toBe(12);
+    expect(cases()).toBe(13);
+    expect(count('SELECT COUNT(*) AS n FROM orders')).toBe(13);
     expect(read('cases.get', { caseId: 'CASE-2002' })).toMatchObject({
       orderId: 'ORD-7002',
       requestedRefundCents: 1500,
@@ -341,6 +391,6 @@ describe('seedEnterpriseDb', () => {
   });
 
   function issue(): void {
-    runWrite(db, 'refunds.issue', refundParams(), ctx({ actionId: 'action-1' }));
+    runWrite(db, 'refunds.issue', refundParams(), writeCtx(refundParams()));
   }
 });

@@ -1,14 +1,32 @@
-import { MAX_REASON_LENGTH, validateApprovalDecision } from '../../../core/approval';
-import type { DecisionRecord, GateView, PendingApproval, ValidationResult } from '../../../core/approval';
+import { alreadyDecided, approvalsInStep, MAX_REASON_LENGTH, validateApprovalDecision } from '../../../core/approval';
+import type { DecisionRecord, GateView, PendingApproval, ValidationResult, Vote } from '../../../core/approval';
+import { actionParamsHash } from '../../../core/grant';
 
-const pendingAction = (actionId: string): PendingApproval => ({
+const PARAMS = { orderId: 'ORD-5002', amountCents: 45000 };
+const PARAMS_HASH = actionParamsHash('refunds.issue', PARAMS);
+const POLICY_VERSION = 'a'.repeat(64);
+
+/** A supervisor-tier action on a two-step ladder (supervisor, then support-manager), at step `step`. */
+const pendingAction = (actionId: string, overrides: Partial<PendingApproval> = {}): PendingApproval => ({
   actionId,
   operation: 'refunds.issue',
-  params: { orderId: 'ORD-5002', amountCents: 45000 },
+  params: PARAMS,
+  paramsHash: PARAMS_HASH,
+  policyVersion: POLICY_VERSION,
   tier: 'supervisor',
   requestedAt: '2025-01-15T12:00:00.000Z',
-  deadline: '2025-01-16T12:00:00.000Z',
+  step: 0,
+  steps: 2,
+  roles: ['supervisor'],
+  quorum: 1,
+  deadline: '2025-01-15T16:00:00.000Z',
+  votes: [],
+  ...overrides,
 });
+
+/** The same action after step 1 timed out: step 2 (support-manager) is open. */
+const escalated = (actionId: string, votes: Vote[] = []): PendingApproval =>
+  pendingAction(actionId, { step: 1, roles: ['support-manager'], deadline: '2025-01-15T20:00:00.000Z', votes });
 
 const gateWith = (overrides: Partial<GateView> = {}): GateView => ({
   initiator: 'ivan@example.com',
@@ -17,7 +35,39 @@ const gateWith = (overrides: Partial<GateView> = {}): GateView => ({
   ...overrides,
 });
 
-const valid = { actionId: 'action-1', decision: 'approve', approver: 'sam@example.com' };
+const vote = (
+  approver: string,
+  step: number,
+  decision: Vote['decision'] = 'approve',
+  roles = ['supervisor'],
+): Vote => ({
+  approver,
+  roles,
+  decision,
+  ...(decision === 'reject' ? { reason: 'no' } : {}),
+  step,
+  at: '2025-01-15T13:00:00.000Z',
+  via: 'update',
+  signed: false,
+});
+
+const valid = {
+  actionId: 'action-1',
+  decision: 'approve',
+  approver: 'sam@example.com',
+  roles: ['supervisor'],
+  paramsHash: PARAMS_HASH,
+  policyVersion: POLICY_VERSION,
+};
+/** What an accepted `valid` decision comes back as. */
+const accepted = {
+  actionId: 'action-1',
+  decision: 'approve',
+  approver: 'sam@example.com',
+  roles: ['supervisor'],
+  paramsHash: PARAMS_HASH,
+  policyVersion: POLICY_VERSION,
+};
 
 /** The refusal reason, failing the test if the decision was accepted. */
 function refusal(result: ValidationResult): string {
@@ -34,12 +84,12 @@ describe('validateApprovalDecision: the shape of the input', () => {
     ['an array', [valid]],
   ])('refuses %s', (_label, input) => {
     expect(refusal(validateApprovalDecision(input, gateWith()))).toBe(
-      'decision must be an object {actionId, decision, approver, reason?}',
+      'decision must be an object {actionId, decision, approver, roles, paramsHash, policyVersion, reason?}',
     );
   });
 
   it.each([
-    ['missing', { decision: 'approve', approver: 'sam@example.com' }],
+    ['missing', { ...valid, actionId: undefined }],
     ['empty', { ...valid, actionId: '' }],
     ['blank', { ...valid, actionId: '   ' }],
     ['not a string', { ...valid, actionId: 7 }],
@@ -92,6 +142,16 @@ describe('validateApprovalDecision: the shape of the input', () => {
     const atLimit = validateApprovalDecision({ ...valid, reason: `  ${'y'.repeat(MAX_REASON_LENGTH)}  ` }, gateWith());
     expect(atLimit.ok && atLimit.decision.reason).toBe('y'.repeat(MAX_REASON_LENGTH));
   });
+
+  it.each([
+    ['a string', 'supervisor'],
+    ['a list with a number', ['supervisor', 7]],
+    ['null', null],
+  ])('refuses roles that are %s', (_label, roles) => {
+    expect(refusal(validateApprovalDecision({ ...valid, roles }, gateWith()))).toBe(
+      'roles must be a list of role names',
+    );
+  });
 });
 
 describe('validateApprovalDecision: against the gate', () => {
@@ -99,6 +159,7 @@ describe('validateApprovalDecision: against the gate', () => {
     actionId: 'action-1',
     decision: 'approve',
     approver: 'sam@example.com',
+    approvers: ['sam@example.com'],
     at: '2025-01-15T13:00:00.000Z',
     via: 'update',
   };
@@ -106,8 +167,9 @@ describe('validateApprovalDecision: against the gate', () => {
     actionId: 'action-1',
     decision: 'reject',
     approver: 'system',
-    reason: 'no decision within 86400s: rejected (fail closed)',
-    at: '2025-01-16T12:00:00.000Z',
+    approvers: [],
+    reason: 'no decision within 28800s (2 ladder step(s)): rejected (fail closed)',
+    at: '2025-01-15T20:00:00.000Z',
     via: 'timeout',
   };
 
@@ -122,7 +184,16 @@ describe('validateApprovalDecision: against the gate', () => {
     // Checked before "pending": the gate may still list the action while the timeout record exists.
     const gate = gateWith({ decided: { 'action-1': byTimeout } });
     expect(refusal(validateApprovalDecision(valid, gate))).toBe(
-      'decision already taken: action action-1 was rejected by the approval timeout (fail closed) at 2025-01-16T12:00:00.000Z',
+      'decision already taken: action action-1 was rejected by the approval timeout (fail closed) at 2025-01-15T20:00:00.000Z',
+    );
+  });
+
+  it('alreadyDecided formats the same message the validator gives', () => {
+    expect(alreadyDecided(byPerson)).toBe(
+      'decision already taken: action action-1 was approved by sam@example.com at 2025-01-15T13:00:00.000Z',
+    );
+    expect(alreadyDecided({ ...byPerson, decision: 'reject', approver: 'kim@example.com' })).toBe(
+      'decision already taken: action action-1 was rejected by kim@example.com at 2025-01-15T13:00:00.000Z',
     );
   });
 
@@ -151,7 +222,9 @@ describe('validateApprovalDecision: against the gate', () => {
     for (const approver of ['ivan@example.com', '  ivan@example.com ']) {
       for (const decision of ['approve', 'reject']) {
         const reason = refusal(validateApprovalDecision({ ...valid, approver, decision, reason: 'mine' }, gateWith()));
-        expect(reason).toMatch(/^separation of duties: .*ivan@example\.com.* initiated this mission/);
+        expect(reason).toBe(
+          'separation of duties: ivan@example.com initiated this mission and cannot decide its actions',
+        );
       }
     }
   });
@@ -162,42 +235,218 @@ describe('validateApprovalDecision: against the gate', () => {
   });
 });
 
+describe('validateApprovalDecision: binding to the action', () => {
+  const unbound =
+    'a decision must be bound to the action: name its paramsHash and policyVersion (see the pending action action-1)';
+
+  it.each([
+    ['no paramsHash', { ...valid, paramsHash: undefined }],
+    ['no policyVersion', { ...valid, policyVersion: undefined }],
+    ['neither', { ...valid, paramsHash: undefined, policyVersion: undefined }],
+    ['a paramsHash that is not a string', { ...valid, paramsHash: 42 }],
+    ['a policyVersion that is not a string', { ...valid, policyVersion: null }],
+  ])('refuses a decision with %s', (_label, input) => {
+    expect(refusal(validateApprovalDecision(input, gateWith()))).toBe(unbound);
+    expect(refusal(validateApprovalDecision({ ...input, decision: 'reject', reason: 'no' }, gateWith()))).toBe(unbound);
+  });
+
+  it('refuses a decision bound to other params, showing both hashes shortened', () => {
+    const other = actionParamsHash('refunds.issue', { ...PARAMS, amountCents: 4500 });
+    expect(refusal(validateApprovalDecision({ ...valid, paramsHash: other }, gateWith()))).toBe(
+      `decision is bound to other params (${other.slice(0, 12)}…) than action action-1 has (${PARAMS_HASH.slice(0, 12)}…)`,
+    );
+  });
+
+  it('refuses a paramsHash that differs only in case or whitespace (exact match, no normalisation)', () => {
+    for (const paramsHash of [PARAMS_HASH.toUpperCase(), ` ${PARAMS_HASH}`, '']) {
+      expect(refusal(validateApprovalDecision({ ...valid, paramsHash }, gateWith()))).toMatch(
+        /^decision is bound to other params/,
+      );
+    }
+  });
+
+  it('refuses a decision bound to another policy version, naming both', () => {
+    const other = 'b'.repeat(64);
+    expect(refusal(validateApprovalDecision({ ...valid, policyVersion: other }, gateWith()))).toBe(
+      `decision is bound to policy version ${'b'.repeat(12)}…, but action action-1 was decided under ${'a'.repeat(12)}…`,
+    );
+    // Short versions are shown whole.
+    const gate = gateWith({ pending: { 'action-1': pendingAction('action-1', { policyVersion: 'v1' }) } });
+    expect(refusal(validateApprovalDecision({ ...valid, policyVersion: 'v2' }, gate))).toBe(
+      'decision is bound to policy version v2, but action action-1 was decided under v1',
+    );
+  });
+
+  it('checks separation of duties before the binding', () => {
+    const input = { ...valid, approver: 'ivan@example.com', paramsHash: undefined };
+    expect(refusal(validateApprovalDecision(input, gateWith()))).toMatch(/^separation of duties/);
+  });
+});
+
+describe('validateApprovalDecision: roles of the current ladder step', () => {
+  it('refuses an approver without roles or with none of the step’s roles, naming the step and its roles', () => {
+    const expected = 'sam@example.com holds none of the roles of step 1 of 2 (supervisor) for action action-1';
+    for (const roles of [undefined, [], ['finance', 'support-manager'], ['Supervisor']]) {
+      expect(refusal(validateApprovalDecision({ ...valid, roles }, gateWith()))).toBe(expected);
+    }
+  });
+
+  it('lists every role of a step that accepts several', () => {
+    const gate = gateWith({
+      pending: { 'action-1': pendingAction('action-1', { roles: ['finance', 'finance-director'], steps: 1 }) },
+    });
+    expect(refusal(validateApprovalDecision(valid, gate))).toBe(
+      'sam@example.com holds none of the roles of step 1 of 1 (finance, finance-director) for action action-1',
+    );
+    const ok = validateApprovalDecision({ ...valid, roles: ['auditor', 'finance-director'] }, gate);
+    expect(ok.ok && ok.decision.roles).toEqual(['auditor', 'finance-director']);
+  });
+
+  it('after escalation, a role of the previous step no longer counts and the new step’s role does', () => {
+    const gate = gateWith({ pending: { 'action-1': escalated('action-1') } });
+    expect(refusal(validateApprovalDecision(valid, gate))).toBe(
+      'sam@example.com holds none of the roles of step 2 of 2 (support-manager) for action action-1',
+    );
+    const manager = { ...valid, approver: 'meg@example.com', roles: ['support-manager'] };
+    expect(validateApprovalDecision(manager, gate)).toEqual({ ok: true, decision: { ...accepted, ...manager } });
+    // Step 1 saw the opposite.
+    expect(refusal(validateApprovalDecision(manager, gateWith()))).toBe(
+      'meg@example.com holds none of the roles of step 1 of 2 (supervisor) for action action-1',
+    );
+  });
+
+  it('a rejection also needs a role of the current step', () => {
+    const reject = { ...valid, decision: 'reject', reason: 'too much', roles: ['agent'] };
+    expect(refusal(validateApprovalDecision(reject, gateWith()))).toMatch(/holds none of the roles of step 1 of 2/);
+  });
+});
+
+describe('validateApprovalDecision: one person, one vote per step', () => {
+  const quorumTwo = (votes: Vote[]) =>
+    gateWith({
+      pending: {
+        'action-1': pendingAction('action-1', { tier: 'finance', roles: ['finance'], quorum: 2, votes }),
+      },
+    });
+  const finance = { ...valid, roles: ['finance'] };
+
+  it('refuses a second vote by the same approver in the same step, approve or reject, padded or not', () => {
+    const gate = quorumTwo([vote('sam@example.com', 0, 'approve', ['finance'])]);
+    const expected = 'one person, one vote: sam@example.com has already voted on action action-1';
+    expect(refusal(validateApprovalDecision(finance, gate))).toBe(expected);
+    expect(refusal(validateApprovalDecision({ ...finance, approver: ' sam@example.com ' }, gate))).toBe(expected);
+    expect(refusal(validateApprovalDecision({ ...finance, decision: 'reject', reason: 'changed my mind' }, gate))).toBe(
+      expected,
+    );
+  });
+
+  it('accepts a second, different approver in the same step', () => {
+    const gate = quorumTwo([vote('sam@example.com', 0, 'approve', ['finance'])]);
+    const kim = { ...finance, approver: 'kim@example.com' };
+    expect(validateApprovalDecision(kim, gate)).toEqual({ ok: true, decision: { ...accepted, ...kim } });
+  });
+
+  it('lets the same person vote again in a later step when they hold that step’s role', () => {
+    const gate = gateWith({ pending: { 'action-1': escalated('action-1', [vote('sam@example.com', 0)]) } });
+    const again = { ...valid, roles: ['supervisor', 'support-manager'] };
+    expect(validateApprovalDecision(again, gate)).toEqual({ ok: true, decision: { ...accepted, ...again } });
+    // A vote already cast in step 2 does block them.
+    const voted = gateWith({
+      pending: { 'action-1': escalated('action-1', [vote('sam@example.com', 0), vote('sam@example.com', 1)]) },
+    });
+    expect(refusal(validateApprovalDecision(again, voted))).toBe(
+      'one person, one vote: sam@example.com has already voted on action action-1',
+    );
+  });
+
+  it('a vote on one action does not count against another', () => {
+    const gate = gateWith({
+      pending: {
+        'action-1': pendingAction('action-1', { votes: [vote('sam@example.com', 0)] }),
+        'action-2': pendingAction('action-2'),
+      },
+    });
+    expect(validateApprovalDecision({ ...valid, actionId: 'action-2' }, gate).ok).toBe(true);
+  });
+});
+
+describe('approvalsInStep', () => {
+  it('is empty without votes', () => {
+    expect(approvalsInStep(pendingAction('action-1'))).toEqual([]);
+  });
+
+  it('counts distinct approvers of the current step only, ignoring rejections and earlier steps', () => {
+    const votes = [
+      vote('sam@example.com', 0),
+      vote('kim@example.com', 0),
+      vote('meg@example.com', 1),
+      vote('meg@example.com', 1), // a duplicate counts once
+      vote('ray@example.com', 1, 'reject'),
+      vote('lou@example.com', 1),
+    ];
+    expect(approvalsInStep(escalated('action-1', votes))).toEqual(['meg@example.com', 'lou@example.com']);
+    expect(approvalsInStep(pendingAction('action-1', { votes }))).toEqual(['sam@example.com', 'kim@example.com']);
+  });
+
+  it('does not carry approvals of step 1 into step 2', () => {
+    expect(approvalsInStep(escalated('action-1', [vote('sam@example.com', 0), vote('kim@example.com', 0)]))).toEqual(
+      [],
+    );
+  });
+});
+
 describe('validateApprovalDecision: accepted decisions', () => {
   it('accepts an approval without a reason and adds no reason key', () => {
     const result = validateApprovalDecision(valid, gateWith());
-    expect(result).toEqual({
-      ok: true,
-      decision: { actionId: 'action-1', decision: 'approve', approver: 'sam@example.com' },
-    });
+    expect(result).toEqual({ ok: true, decision: accepted });
     expect(result.ok && 'reason' in result.decision).toBe(false);
+    expect(result.ok && 'attestation' in result.decision).toBe(false);
   });
 
   it('drops a blank reason on an approval instead of keeping an empty string', () => {
     const result = validateApprovalDecision({ ...valid, reason: '   ' }, gateWith());
-    expect(result.ok && Object.keys(result.decision).sort()).toEqual(['actionId', 'approver', 'decision']);
+    expect(result.ok && Object.keys(result.decision).sort()).toEqual(
+      ['actionId', 'approver', 'decision', 'paramsHash', 'policyVersion', 'roles'].sort(),
+    );
   });
 
   it('trims the approver and the reason of a rejection', () => {
     const result = validateApprovalDecision(
-      { actionId: 'action-2', decision: 'reject', approver: '  kim@example.com\t', reason: '  amount looks wrong \n' },
+      { ...valid, actionId: 'action-2', decision: 'reject', approver: '  kim@example.com\t', reason: ' too much \n' },
       gateWith(),
     );
     expect(result).toEqual({
       ok: true,
-      decision: { actionId: 'action-2', decision: 'reject', approver: 'kim@example.com', reason: 'amount looks wrong' },
+      decision: {
+        ...accepted,
+        actionId: 'action-2',
+        decision: 'reject',
+        approver: 'kim@example.com',
+        reason: 'too much',
+      },
     });
+  });
+
+  it('passes the attestation through unchanged', () => {
+    const attestation = { keyId: '0123456789abcdef', signature: 'c2ln', signedAt: '2025-01-15T13:00:00.000Z' };
+    const result = validateApprovalDecision({ ...valid, attestation }, gateWith());
+    expect(result).toEqual({ ok: true, decision: { ...accepted, attestation } });
   });
 
   it('ignores keys it does not know and still decides on another pending action after one was decided', () => {
     const gate = gateWith({
       decided: {
-        'action-1': { actionId: 'action-1', decision: 'approve', approver: 'sam@example.com', at: 'x', via: 'signal' },
+        'action-1': {
+          actionId: 'action-1',
+          decision: 'approve',
+          approver: 'sam@example.com',
+          approvers: ['sam@example.com'],
+          at: 'x',
+          via: 'signal',
+        },
       },
     });
     const result = validateApprovalDecision({ ...valid, actionId: 'action-2', extra: 'ignored' }, gate);
-    expect(result).toEqual({
-      ok: true,
-      decision: { actionId: 'action-2', decision: 'approve', approver: 'sam@example.com' },
-    });
+    expect(result).toEqual({ ok: true, decision: { ...accepted, actionId: 'action-2' } });
   });
 });

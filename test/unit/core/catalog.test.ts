@@ -2,6 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Catalog, CatalogError, DEFAULT_CATALOG_DIR, InvalidMissionInput } from '../../../core/catalog';
+import { ladderFor } from '../../../core/mission';
 import { playStep } from '../../../core/playbook';
 
 const REFUND_DIR = join(DEFAULT_CATALOG_DIR, 'customer-refund');
@@ -28,10 +29,27 @@ describe('Catalog.load on the real missions/ folder', () => {
     expect(entry.definition.type).toBe('customer-refund');
     expect(entry.definition.integration).toBe('enterprise-db');
     expect(entry.definition.operations).toEqual(['refunds.issue']);
-    expect(entry.definition.reasoning).toEqual({ provider: 'offline:playbook', maxSteps: 8 });
+    // toMatchObject: the reasoning section gains defaulted settings (failover, budget, …) of its own.
+    expect(entry.definition.reasoning).toMatchObject({ provider: 'offline:playbook', maxSteps: 8 });
     // Defaults filled in by the schema.
     expect(entry.definition.limits).toEqual({ continueAsNewAfterSteps: 40 });
     expect(entry.playbook?.steps.length).toBe(5);
+  });
+
+  it('decides customer-refund with Cedar and walks two-step approval ladders', () => {
+    const { definition } = catalog.get('customer-refund');
+    expect(definition.decision).toEqual({ engine: 'cedar' });
+    expect(definition.approval.timeoutSeconds).toBe(86400);
+    expect(ladderFor(definition.approval, 'supervisor')).toEqual([
+      { roles: ['supervisor'], quorum: 1, timeoutSeconds: 14400 },
+      { roles: ['support-manager'], quorum: 1, timeoutSeconds: 14400 },
+    ]);
+    expect(ladderFor(definition.approval, 'finance')).toEqual([
+      { roles: ['finance'], quorum: 2, timeoutSeconds: 86400 },
+      { roles: ['finance-director'], quorum: 1, timeoutSeconds: 86400 },
+    ]);
+    // A tier without a ladder gets one step: its own name as role, quorum 1, the default timeout.
+    expect(ladderFor(definition.approval, 'legal')).toEqual([{ roles: ['legal'], quorum: 1, timeoutSeconds: 86400 }]);
   });
 
   it('versions the definition with a sha256 that is stable across loads', () => {
@@ -46,7 +64,11 @@ describe('Catalog.load on the real missions/ folder', () => {
     const shortened = Catalog.load(DEFAULT_CATALOG_DIR, {
       'customer-refund': { approval: { timeoutSeconds: 5 } },
     }).get('customer-refund');
-    expect(shortened.definition.approval).toEqual({ timeoutSeconds: 5 });
+    // An override replaces `approval` as a whole: without ladders of its own, every tier gets one step.
+    expect(shortened.definition.approval).toEqual({ timeoutSeconds: 5, ladders: {} });
+    expect(ladderFor(shortened.definition.approval, 'finance')).toEqual([
+      { roles: ['finance'], quorum: 1, timeoutSeconds: 5 },
+    ]);
     expect(shortened.definitionVersion).toMatch(/^[0-9a-f]{64}$/);
     expect(shortened.definitionVersion).not.toBe(base.definitionVersion);
     // The same override gives the same version; overrides for other types change nothing.
@@ -211,6 +233,29 @@ describe('Catalog.load on broken catalogs', () => {
     const message = loadError().message;
     expect(message.startsWith(`${dir}/definition.json: `)).toBe(true);
     expect(message).toContain('scopes');
+  });
+
+  it.each([
+    ['an unknown engine', { engine: 'opa' }],
+    ['rules without rules', { engine: 'rules' }],
+    ['rules with an empty list', { engine: 'rules', rules: [] }],
+    ['cedar with rules', { engine: 'cedar', rules: [] }],
+  ])('refuses a decision with %s, naming the file and decision', (_label, decision) => {
+    const dir = copyRefund();
+    writeFileSync(join(dir, 'definition.json'), JSON.stringify({ ...realDefinition(), decision }));
+    const message = loadError().message;
+    expect(message.startsWith(`${dir}/definition.json: `)).toBe(true);
+    expect(message).toContain('decision');
+  });
+
+  it('refuses a ladder step without roles or with a quorum of 0, naming the ladder', () => {
+    const dir = copyRefund();
+    const approval = { timeoutSeconds: 60, ladders: { supervisor: [{ roles: [], quorum: 0, timeoutSeconds: 60 }] } };
+    writeFileSync(join(dir, 'definition.json'), JSON.stringify({ ...realDefinition(), approval }));
+    const message = loadError().message;
+    expect(message.startsWith(`${dir}/definition.json: `)).toBe(true);
+    expect(message).toContain('approval.ladders.supervisor[0].roles');
+    expect(message).toContain('approval.ladders.supervisor[0].quorum');
   });
 
   it('refuses a definition.json with an unknown key', () => {
