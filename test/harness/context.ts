@@ -8,6 +8,7 @@ import type { Worker } from '@temporalio/worker';
 import Database from 'better-sqlite3';
 import { seedEnterpriseDb } from '../../activities/integrations/enterprise-db-seed';
 import type { ActivityDeps } from '../../activities';
+import type { ReasoningProvider } from '../../activities/reasoning/provider';
 import type { DefinitionOverrides } from '../../core/catalog';
 import { buildMissionDeps, createMissionWorker } from '../../workers/worker';
 
@@ -37,6 +38,10 @@ export interface TestContext {
     faults?: ActivityDeps['faults'];
     catalogDir?: string;
     env?: Record<string, string | undefined>;
+    /** Reasoning providers instead of those built from `env` (scripted or adversarial test providers). */
+    providers?: ReasoningProvider[];
+    /** Provider names inside the deployment boundary (with `providers`). */
+    boundary?: ReadonlySet<string>;
   }): Promise<RunningWorker>;
   /** Reads rows from the sample database (a separate connection, as an auditor would). */
   query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[];
@@ -70,6 +75,8 @@ export async function createTestContext(name: string): Promise<TestContext> {
         catalogDir: options.catalogDir,
         // Provider settings come only from what a test passes, never from the developer's environment.
         env: options.env ?? {},
+        providers: options.providers,
+        boundary: options.boundary,
       });
       const worker = await createMissionWorker({
         connection: nativeConnection,
