@@ -1,8 +1,6 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { cacheDir } from '../temporal/provision-cli';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { cacheDir, goInstall, isExecutable, onPath } from '../provision';
 
 /**
  * Finds or provisions versitygw, the S3-compatible server the audit store's integration tests run
@@ -29,22 +27,6 @@ export function cachedS3ServerPath(env: NodeJS.ProcessEnv = process.env): string
   return join(cacheDir(env), `versitygw-${VERSITYGW_VERSION}`, 'versitygw');
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir && isExecutable(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
-}
-
 /** Returns the path of a versitygw binary, building it with `go install` the first time. */
 export function provisionS3Server(options: ProvisionS3Options = {}): string {
   const env = options.env ?? process.env;
@@ -63,21 +45,18 @@ export function provisionS3Server(options: ProvisionS3Options = {}): string {
   let why = 'Go is not installed';
   if (go) {
     log(`Building versitygw ${VERSITYGW_VERSION} with go install into ${cached} (one time; 2–4 minutes)…`);
-    const staging = mkdtempSync(join(tmpdir(), 'mandate-versitygw-'));
-    const result = spawnSync(
-      go,
-      ['install', '-ldflags', `-X main.Version=${VERSITYGW_VERSION}`, `${VERSITYGW_MODULE}@${VERSITYGW_VERSION}`],
-      { env: { ...env, GOBIN: staging, GOFLAGS: env.GOFLAGS ?? '' }, stdio: ['ignore', 'inherit', 'inherit'] },
-    );
-    if (result.status === 0 && existsSync(join(staging, 'versitygw'))) {
-      mkdirSync(join(cached, '..'), { recursive: true });
-      renameSync(join(staging, 'versitygw'), cached);
-      rmSync(staging, { recursive: true, force: true });
+    const failed = goInstall(go, {
+      pkg: `${VERSITYGW_MODULE}@${VERSITYGW_VERSION}`,
+      binary: 'versitygw',
+      target: cached,
+      extraArgs: ['-ldflags', `-X main.Version=${VERSITYGW_VERSION}`],
+      env,
+    });
+    if (!failed) {
       log(`versitygw ready: ${cached}`);
       return cached;
     }
-    rmSync(staging, { recursive: true, force: true });
-    why = `go install failed (exit ${result.status ?? result.signal})`;
+    why = failed;
   }
   throw new S3ServerNotFound(
     [

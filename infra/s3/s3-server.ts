@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { freePort } from '../provision';
 import { provisionS3Server } from './provision-s3-server';
 
 /**
@@ -36,20 +36,6 @@ export interface S3Server {
 
 const HEALTH_PATH = '/health';
 const STOP_GRACE_MS = 5_000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 export async function startS3Server(options: S3ServerOptions): Promise<S3Server> {
   const binary = provisionS3Server({ log: options.log });

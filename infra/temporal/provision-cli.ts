@@ -1,7 +1,10 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { cacheDir, goInstall, isExecutable, onPath } from '../provision';
+
+export { cacheDir };
 
 /**
  * Finds or provisions the official Temporal CLI, in this order:
@@ -20,28 +23,8 @@ export class TemporalCliNotFound extends Error {
   override name = 'TemporalCliNotFound';
 }
 
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.MANDATE_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mandate');
-}
-
 export function cachedCliPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(cacheDir(env), `temporal-${TEMPORAL_CLI_VERSION}`, 'temporal');
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir && isExecutable(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
 }
 
 /** Returns the path of a working Temporal CLI, building or downloading it if needed. */
@@ -63,18 +46,17 @@ export async function provisionTemporalCli(options: ProvisionOptions = {}): Prom
     log(
       `Building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install into ${cached} (one time; this takes several minutes)…`,
     );
-    const staging = mkdtempSync(join(tmpdir(), 'mandate-temporal-'));
-    const result = spawnSync(go, ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`], {
-      env: { ...env, GOBIN: staging, GOFLAGS: env.GOFLAGS ?? '' },
-      stdio: ['ignore', 'inherit', 'inherit'],
+    const failed = goInstall(go, {
+      pkg: `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`,
+      binary: 'temporal',
+      target: cached,
+      env,
     });
-    if (result.status === 0 && existsSync(join(staging, 'temporal'))) {
-      install(join(staging, 'temporal'), cached);
+    if (!failed) {
       log(`Temporal CLI ready: ${cached}`);
       return cached;
     }
-    rmSync(staging, { recursive: true, force: true });
-    log(`go install failed (exit ${result.status}); trying the release archive.`);
+    log(`${failed}; trying the release archive.`);
   }
 
   try {
@@ -92,7 +74,7 @@ export async function provisionTemporalCli(options: ProvisionOptions = {}): Prom
 }
 
 function install(from: string, to: string): void {
-  mkdirSync(join(to, '..'), { recursive: true });
+  mkdirSync(dirname(to), { recursive: true });
   renameSync(from, to);
 }
 
@@ -104,7 +86,6 @@ async function downloadRelease(target: string, log: (line: string) => void): Pro
   if (!response.ok) throw new Error(`download failed: HTTP ${response.status}`);
   const staging = mkdtempSync(join(tmpdir(), 'mandate-temporal-'));
   const archive = join(staging, 'temporal.tar.gz');
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(archive, Buffer.from(await response.arrayBuffer()));
   execFileSync('tar', ['-xzf', archive, '-C', staging]);
   install(join(staging, 'temporal'), target);
