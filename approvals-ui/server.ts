@@ -1,59 +1,67 @@
 import type { Client } from '@temporalio/client';
-import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
-import { getMission, listPendingApprovals, MissionNotFound } from '../core/client/missions';
-import type { PendingItem } from '../core/client/missions';
+import { createAttestationSigner } from '../core/attestation';
+import { registerApi } from './api';
+import { createApp } from './app';
+import type { Authenticator } from './auth';
+import { anyOf } from './auth';
+import { ApprovalsDesk } from './desk';
+import { localTokens } from './local-tokens';
+import { oidc } from './oidc';
+import { registerOidcLogin } from './oidc-login';
+import type { OidcLoginOptions } from './oidc-login';
+import type { OidcOptions } from './oidc';
+import { RateLimiter } from './rate-limit';
+import { registerPages } from './routes';
+import { SessionStore } from './session';
 
 /**
- * The approvals service. This first cut serves the Decision Queue read-only (a page and a JSON API);
- * deciding goes through `mandate approve|reject` until authenticated decisions land here.
+ * The approvals service: the Decision Queue, mission detail and decisions for authenticated
+ * approvers, as pages and as a JSON API. Decisions are forwarded signed (Ed25519) with the
+ * approver's roles and the params hash and policy version they confirmed.
  */
 export interface ApprovalsServiceOptions {
   client: Client;
+  /** Only missions on this task queue appear in the queue (unset: the whole namespace). */
+  taskQueue?: string;
   logger?: boolean | object;
+  /** Local token file (see local-tokens.ts). */
+  tokensFile?: string;
+  oidc?: OidcOptions;
+  /** Browser sign-in through the OIDC provider (authorization code + PKCE). */
+  oidcLogin?: OidcLoginOptions;
+  /** Extra authenticators (tests). */
+  authenticators?: Authenticator[];
+  /** Ed25519 private key, PKCS#8 PEM: decisions are forwarded unsigned without it. */
+  signingKeyPem?: string;
+  /** Roles per tier while pending actions carry no roles of their own. */
+  tierRoles?: Record<string, string[]>;
+  /** Secure cookies (default true). */
+  secureCookies?: boolean;
+  rateLimits?: { login?: number; decide?: number; windowMs?: number };
 }
 
 export function createApprovalsService(options: ApprovalsServiceOptions): FastifyInstance {
-  const app = Fastify({ logger: options.logger ?? false });
-  const { client } = options;
+  const app = createApp(options.logger ?? false);
+  const authenticators = [...(options.authenticators ?? [])];
+  if (options.tokensFile) authenticators.push(localTokens(options.tokensFile));
+  if (options.oidc) authenticators.push(oidc(options.oidc));
+  const auth = anyOf(authenticators);
+  const desk = new ApprovalsDesk({
+    client: options.client,
+    taskQueue: options.taskQueue,
+    signer: options.signingKeyPem ? createAttestationSigner(options.signingKeyPem) : undefined,
+    tierRoles: options.tierRoles ?? { supervisor: ['supervisor'] },
+  });
+  const secure = options.secureCookies ?? true;
+  const sessions = new SessionStore(secure);
+  const windowMs = options.rateLimits?.windowMs ?? 60_000;
+  const loginLimiter = new RateLimiter(options.rateLimits?.login ?? 10, windowMs);
+  const decideLimiter = new RateLimiter(options.rateLimits?.decide ?? 30, windowMs);
 
   app.get('/healthz', async () => ({ ok: true }));
-  app.get('/api/queue', async () => ({ items: await listPendingApprovals(client) }));
-  app.get<{ Params: { id: string } }>('/api/missions/:id', async (request, reply) => {
-    try {
-      return await getMission(client, request.params.id);
-    } catch (err) {
-      if (err instanceof MissionNotFound)
-        return reply.code(404).send({ error: { code: 'not_found', message: err.message } });
-      throw err;
-    }
-  });
-  app.get('/', async (_request, reply) => {
-    const items = await listPendingApprovals(client);
-    reply.header('content-security-policy', "default-src 'none'; style-src 'self'; frame-ancestors 'none'");
-    return reply.type('text/html; charset=utf-8').send(queuePage(items));
-  });
+  registerApi(app, { desk, auth, sessions, decideLimiter });
+  registerPages(app, { desk, auth, sessions, loginLimiter, decideLimiter, oidcLogin: Boolean(options.oidcLogin) });
+  if (options.oidcLogin) registerOidcLogin(app, options.oidcLogin, sessions, loginLimiter, secure);
   return app;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
-}
-
-function queuePage(items: PendingItem[]): string {
-  const rows = items
-    .map((i) => {
-      const cells = [i.missionId, i.actionId, i.operation, JSON.stringify(i.params), i.tier, i.initiator, i.deadline];
-      return `<tr>${cells.map((c) => `<td>${escapeHtml(String(c))}</td>`).join('')}</tr>`;
-    })
-    .join('\n');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Mandate — Decision Queue</title></head><body>
-<h1>Decision Queue</h1>
-<p>${items.length} action(s) waiting. Decide with <code>npx mandate approve &lt;mission&gt; &lt;action&gt; --as &lt;you&gt;</code>.</p>
-<table><thead><tr><th>Mission</th><th>Action</th><th>Operation</th><th>Params</th><th>Tier</th><th>Initiator</th><th>Deadline</th></tr></thead>
-<tbody>${rows}</tbody></table></body></html>`;
 }

@@ -10,6 +10,7 @@ import {
   startMission,
 } from '../core/client/missions';
 import type { MissionDetail } from '../core/client/missions';
+import { observationsQuery } from '../workflows/definitions';
 import { amountOf, printJson, relative, table } from './output';
 
 /**
@@ -43,6 +44,7 @@ export async function missionStart(
   type: string,
   input: unknown,
   initiator: string,
+  provider?: string,
 ): Promise<string> {
   const missionId = await startMission(ctx.client, {
     catalog: ctx.catalog,
@@ -50,10 +52,33 @@ export async function missionStart(
     missionType: type,
     input,
     initiator,
+    ...(provider ? { provider } : {}),
   });
-  if (ctx.json) printJson({ missionId, missionType: type, initiator });
-  else say(ctx, `started ${missionId} (${type}) for ${initiator}`);
+  // With a chosen provider, wait for its first answer: a provider the worker cannot use (no key,
+  // outside the data-class boundary) fails the mission at once, and the operator should hear why.
+  if (provider) await firstReasoningStep(ctx, missionId);
+  if (ctx.json) printJson({ missionId, missionType: type, initiator, ...(provider ? { provider } : {}) });
+  else say(ctx, `started ${missionId} (${type}) for ${initiator}${provider ? ` with ${provider}` : ''}`);
   return missionId;
+}
+
+async function firstReasoningStep(ctx: CommandContext, missionId: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const handle = ctx.client.workflow.getHandle(missionId);
+  while (Date.now() < deadline) {
+    const { status } = await handle.describe();
+    if (status.name === 'FAILED') {
+      const message = await handle.result().then(
+        () => 'failed',
+        (err: Error) => (err.cause as Error | undefined)?.message ?? err.message,
+      );
+      throw new Error(`mission ${missionId} failed at once: ${message}`);
+    }
+    if (status.name !== 'RUNNING') return;
+    const observations = await handle.query(observationsQuery).catch(() => []);
+    if (observations.some((o) => o.kind === 'reasoning')) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 export async function missionList(ctx: CommandContext, options: { status?: string; limit?: number }): Promise<void> {

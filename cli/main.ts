@@ -1,40 +1,14 @@
 import { userInfo } from 'node:os';
-import { Client, Connection } from '@temporalio/client';
 import { Command, CommanderError } from 'commander';
-import { Catalog } from '../core/catalog';
 import { loadConfig } from '../workers/config';
-import type { CommandContext } from './commands';
-import { approvalsList, decideCommand, missionList, missionShow, missionStart, readInput } from './commands';
+import { registerApproverCommands } from './approver';
+import { registerAuditCommands } from './audit';
+import { missionList, missionShow, missionStart, readInput } from './commands';
+import { closeTemporal, temporalContext as context } from './context';
+import { registerControlCommands } from './control';
+import { registerPolicyCommands } from './policy';
 
 /** `mandate`: operators start and inspect missions; approvers list and decide pending actions. */
-
-interface GlobalOptions {
-  json?: boolean;
-  address?: string;
-  namespace?: string;
-  taskQueue?: string;
-}
-
-let connection: Connection | undefined;
-
-async function context(cmd: Command): Promise<CommandContext> {
-  const opts = cmd.optsWithGlobals<GlobalOptions>();
-  const config = loadConfig();
-  const address = opts.address ?? config.temporalAddress;
-  try {
-    connection = await Connection.connect({ address, connectTimeout: 5000 });
-  } catch (err) {
-    throw new Error(
-      `cannot reach Temporal at ${address} (${(err as Error).message}); is \`npm start\` running? Set MANDATE_TEMPORAL_ADDRESS or --address`,
-    );
-  }
-  return {
-    client: new Client({ connection, namespace: opts.namespace ?? config.namespace }),
-    catalog: Catalog.load(config.catalogDir),
-    taskQueue: opts.taskQueue ?? config.taskQueue,
-    json: Boolean(opts.json),
-  };
-}
 
 function defaultUser(): string {
   return process.env.MANDATE_USER || userInfo().username;
@@ -57,9 +31,10 @@ export function buildProgram(): Command {
     .description('start a mission of a catalog type with JSON input')
     .requiredOption('--input <file|->', 'JSON input file, or - for stdin')
     .option('--as <initiator>', 'who starts it (default $MANDATE_USER or your login)')
-    .action(async (type: string, opts: { input: string; as?: string }, cmd: Command) => {
+    .option('--provider <provider:model>', "reasoning provider instead of the definition's, e.g. openai:gpt-4o-mini")
+    .action(async (type: string, opts: { input: string; as?: string; provider?: string }, cmd: Command) => {
       const input = readInput(opts.input);
-      await missionStart(await context(cmd), type, input, opts.as ?? defaultUser());
+      await missionStart(await context(cmd), type, input, opts.as ?? defaultUser(), opts.provider);
     });
   mission
     .command('list')
@@ -74,29 +49,10 @@ export function buildProgram(): Command {
       await missionShow(await context(cmd), id);
     });
 
-  program
-    .command('approvals')
-    .description('the Decision Queue')
-    .command('list')
-    .description('actions waiting for approval, soonest deadline first')
-    .action(async (_opts: unknown, cmd: Command) => approvalsList(await context(cmd)));
-
-  program
-    .command('approve <missionId> <actionId>')
-    .description('approve a pending action')
-    .requiredOption('--as <approver>', 'who approves')
-    .option('--reason <text>', 'why')
-    .action(async (missionId: string, actionId: string, opts: { as: string; reason?: string }, cmd: Command) =>
-      decideCommand(await context(cmd), missionId, actionId, 'approve', opts.as, opts.reason),
-    );
-  program
-    .command('reject <missionId> <actionId>')
-    .description('reject a pending action (a reason is required)')
-    .requiredOption('--as <approver>', 'who rejects')
-    .requiredOption('--reason <text>', 'why')
-    .action(async (missionId: string, actionId: string, opts: { as: string; reason: string }, cmd: Command) =>
-      decideCommand(await context(cmd), missionId, actionId, 'reject', opts.as, opts.reason),
-    );
+  registerApproverCommands(program);
+  registerControlCommands(program, context, defaultUser);
+  registerPolicyCommands(program, () => loadConfig().catalogDir);
+  registerAuditCommands(program);
   return program;
 }
 
@@ -120,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`mandate: ${message}\n`);
     return 1;
   } finally {
-    await connection?.close().catch(() => undefined);
+    await closeTemporal();
   }
 }
 

@@ -76,10 +76,12 @@ async function main(): Promise<void> {
     await waitForApproval(large);
     say('$ mandate approvals list');
     await approvalsList(ctx);
-    say(`$ mandate approve ${large} a1 --as sam.supervisor --role supervisor --reason "photos of the leak attached"`);
+    say(
+      `$ mandate approve ${large} a1 --direct --as sam.supervisor --role supervisor --reason "photos of the leak attached"`,
+    );
     await decideCommand(ctx, large, 'a1', 'approve', 'sam.supervisor', 'photos of the leak attached', ['supervisor']);
     const largeResult = await finish(large);
-    say(`$ mandate approve ${large} a1 --as sam.supervisor --role supervisor   # the same command again`);
+    say(`$ mandate approve ${large} a1 --direct --as sam.supervisor --role supervisor   # the same command again`);
     try {
       await decideCommand(ctx, large, 'a1', 'approve', 'sam.supervisor', undefined, ['supervisor']);
       throw new Error('a repeated approval was accepted');
@@ -93,7 +95,9 @@ async function main(): Promise<void> {
     say('$ mandate mission start customer-refund --input <(echo \'{"caseId":"CASE-1003"}\') --as dana.desk');
     const rejected = await missionStart(ctx, 'customer-refund', { caseId: 'CASE-1003' }, 'dana.desk');
     await waitForApproval(rejected);
-    say(`$ mandate reject ${rejected} a1 --as sam.supervisor --role supervisor --reason "return not received yet"`);
+    say(
+      `$ mandate reject ${rejected} a1 --direct --as sam.supervisor --role supervisor --reason "return not received yet"`,
+    );
     await decideCommand(ctx, rejected, 'a1', 'reject', 'sam.supervisor', 'return not received yet', ['supervisor']);
     const rejectedResult = await finish(rejected);
     await missionShow(ctx, rejected);

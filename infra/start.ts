@@ -1,8 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { seedEnterpriseDb } from '../activities/integrations/enterprise-db-seed';
+import { loadSigningKey } from '../approvals-ui/keys';
 import { createApprovalsService } from '../approvals-ui/server';
-import { loadConfigOrExit } from '../workers/config';
+import { createAttestationSigner } from '../core/attestation';
+import { ConfigError, loadApprovalsConfig, loadConfigOrExit } from '../workers/config';
 import { createLogger, installTemporalLogging } from '../workers/logging';
 import { buildMissionDeps, createMissionWorker } from '../workers/worker';
 import { startDevServer } from './temporal/dev-server';
@@ -13,6 +15,7 @@ import { startDevServer } from './temporal/dev-server';
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  const approvalsConfig = loadApprovalsOrExit();
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 'mandate');
   installTemporalLogging(logger);
   const say = (line: string) => console.log(line);
@@ -39,21 +42,36 @@ async function main(): Promise<void> {
   const running = worker.run();
 
   const connection = await Connection.connect({ address: server.address });
-  const approvals = createApprovalsService({ client: new Client({ connection, namespace: config.namespace }) });
+  // The embedded default: local tokens under the data dir and a signing key generated there once.
+  const tokensFile = approvalsConfig.tokensFile ?? `${config.dataDir}/approvals-tokens.json`;
+  const signingKey = loadSigningKey(approvalsConfig.signingKey, config.dataDir);
+  const approvals = createApprovalsService({
+    client: new Client({ connection, namespace: config.namespace }),
+    taskQueue: config.taskQueue,
+    tokensFile,
+    oidc: approvalsConfig.oidc,
+    oidcLogin: approvalsConfig.oidcLogin,
+    signingKeyPem: signingKey.pem,
+    tierRoles: approvalsConfig.tierRoles,
+    secureCookies: approvalsConfig.secureCookies,
+  });
   await approvals.listen({ host: '127.0.0.1', port: config.approvalsPort });
 
   say(`
 Mandate is running.
   Temporal frontend   ${server.address}   (namespace ${config.namespace})
   Temporal Web UI     ${server.uiAddress}
-  Approvals service   http://127.0.0.1:${config.approvalsPort}/
+  Approvals service   http://localhost:${config.approvalsPort}/   (tokens ${tokensFile}${approvalsConfig.oidc ? `, OIDC ${approvalsConfig.oidc.issuer}` : ''})
+  Decision signing    key ${createAttestationSigner(signingKey.pem).keyId} (${signingKey.source})
   Mission worker      task queue ${config.taskQueue}
   Sample systems      ${config.enterpriseDb}
 
 Try, in another terminal:
   echo '{"caseId":"CASE-1002"}' | npx mandate mission start customer-refund --input - --as alice
+  npx mandate token create --subject bob --roles supervisor     # prints bob's token once
+  npx mandate login --url http://localhost:${config.approvalsPort} --token <token>
   npx mandate approvals list
-  npx mandate approve <missionId> a1 --as bob --reason "receipt checked"
+  npx mandate approve <missionId> a1 --reason "receipt checked"
   npx mandate mission show <missionId>
 
 Ctrl-C stops everything.`);
@@ -76,6 +94,18 @@ Ctrl-C stops everything.`);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+function loadApprovalsOrExit() {
+  try {
+    return loadApprovalsConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
 }
 
 main().catch((err) => {

@@ -70,3 +70,209 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): MandateC
     throw err;
   }
 }
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
+
+/** Settings of the approvals service and the approver CLI (read separately: workers need none of them). */
+const ApprovalsEnv = z.object({
+  /** Local token file (JSON, hashed tokens → subject, roles); the embedded default sign-in. */
+  MANDATE_APPROVALS_TOKENS_FILE: optionalText,
+  /** OIDC: issuer (`iss`), audience (`aud`) and the JWKS URL the service verifies ID/access tokens with. */
+  MANDATE_OIDC_ISSUER: optionalText,
+  MANDATE_OIDC_AUDIENCE: optionalText,
+  MANDATE_OIDC_JWKS_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** OIDC browser sign-in (code flow + PKCE): client id (the ID token audience), optional secret, endpoints. */
+  MANDATE_OIDC_CLIENT_ID: optionalText,
+  MANDATE_OIDC_CLIENT_SECRET: optionalText,
+  MANDATE_OIDC_AUTHORIZATION_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  MANDATE_OIDC_TOKEN_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** The service's public base URL (the OIDC redirect goes to <it>/login/oidc/callback). */
+  MANDATE_APPROVALS_PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** Ed25519 private key (PKCS#8 PEM, inline or a file path) the service signs forwarded decisions with. */
+  MANDATE_APPROVALS_SIGNING_KEY: optionalText,
+  /** Mark session cookies Secure (default on; browsers accept them on http://localhost and 127.0.0.1). */
+  MANDATE_APPROVALS_SECURE_COOKIES: z.enum(['true', 'false', '1', '0']).default('true'),
+  /** Fallback roles per approval tier while the workflow does not yet publish the ladder step's roles. */
+  MANDATE_APPROVALS_TIER_ROLES: z
+    .string()
+    .default('{"supervisor":["supervisor"]}')
+    .transform((text, ctx) => {
+      try {
+        return z.record(z.string(), z.array(z.string().min(1))).parse(JSON.parse(text));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'JSON object tier → ["role", …]' });
+        return z.NEVER;
+      }
+    }),
+  /** Where the approver CLI finds the service (overrides the URL stored by `mandate login`). */
+  MANDATE_APPROVALS_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** The approver CLI's token (overrides the one stored by `mandate login`). */
+  MANDATE_APPROVALS_TOKEN: optionalText,
+});
+
+export interface ApprovalsConfig {
+  tokensFile?: string;
+  oidc?: { issuer: string; audience: string; jwksUrl: string };
+  oidcLogin?: {
+    issuer: string;
+    jwksUrl: string;
+    clientId: string;
+    clientSecret?: string;
+    authorizationUrl: string;
+    tokenUrl: string;
+    redirectUrl: string;
+  };
+  signingKey?: string;
+  secureCookies: boolean;
+  tierRoles: Record<string, string[]>;
+  url?: string;
+  token?: string;
+}
+
+export function loadApprovalsConfig(env: NodeJS.ProcessEnv = process.env): ApprovalsConfig {
+  const result = ApprovalsEnv.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ConfigError(`configuration error: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const c = result.data;
+  const oidcSet = [c.MANDATE_OIDC_ISSUER, c.MANDATE_OIDC_AUDIENCE, c.MANDATE_OIDC_JWKS_URL].filter(Boolean).length;
+  if (oidcSet !== 0 && oidcSet !== 3) {
+    throw new ConfigError(
+      'configuration error: MANDATE_OIDC_ISSUER, MANDATE_OIDC_AUDIENCE and MANDATE_OIDC_JWKS_URL must be set together',
+    );
+  }
+  const flow = [
+    c.MANDATE_OIDC_CLIENT_ID,
+    c.MANDATE_OIDC_AUTHORIZATION_URL,
+    c.MANDATE_OIDC_TOKEN_URL,
+    c.MANDATE_APPROVALS_PUBLIC_URL,
+  ];
+  const flowSet = flow.filter(Boolean).length;
+  if ((flowSet !== 0 && flowSet !== flow.length) || (flowSet !== 0 && oidcSet !== 3)) {
+    throw new ConfigError(
+      'configuration error: OIDC sign-in needs MANDATE_OIDC_CLIENT_ID, MANDATE_OIDC_AUTHORIZATION_URL, MANDATE_OIDC_TOKEN_URL and MANDATE_APPROVALS_PUBLIC_URL together, with the OIDC issuer, audience and JWKS URL',
+    );
+  }
+  return {
+    oidcLogin: flowSet
+      ? {
+          issuer: c.MANDATE_OIDC_ISSUER!,
+          jwksUrl: c.MANDATE_OIDC_JWKS_URL!,
+          clientId: c.MANDATE_OIDC_CLIENT_ID!,
+          clientSecret: c.MANDATE_OIDC_CLIENT_SECRET,
+          authorizationUrl: c.MANDATE_OIDC_AUTHORIZATION_URL!,
+          tokenUrl: c.MANDATE_OIDC_TOKEN_URL!,
+          redirectUrl: `${c.MANDATE_APPROVALS_PUBLIC_URL!.replace(/\/$/, '')}/login/oidc/callback`,
+        }
+      : undefined,
+    tokensFile: c.MANDATE_APPROVALS_TOKENS_FILE ? resolve(c.MANDATE_APPROVALS_TOKENS_FILE) : undefined,
+    oidc:
+      oidcSet === 3
+        ? { issuer: c.MANDATE_OIDC_ISSUER!, audience: c.MANDATE_OIDC_AUDIENCE!, jwksUrl: c.MANDATE_OIDC_JWKS_URL! }
+        : undefined,
+    signingKey: c.MANDATE_APPROVALS_SIGNING_KEY,
+    secureCookies: c.MANDATE_APPROVALS_SECURE_COOKIES === 'true' || c.MANDATE_APPROVALS_SECURE_COOKIES === '1',
+    tierRoles: c.MANDATE_APPROVALS_TIER_ROLES,
+    url: c.MANDATE_APPROVALS_URL,
+    token: c.MANDATE_APPROVALS_TOKEN,
+  };
+}
+
+// ---- Audit export and verification (issue 5) ----------------------------------------------------
+
+const auditText = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
+
+/** Settings of the audit exporter, verifier and `mandate audit` (read separately, like the approvals ones). */
+const AuditEnv = z.object({
+  MANDATE_DATA_DIR: z.string().min(1).default('.mandate'),
+  MANDATE_NAMESPACE: z.string().min(1).default('default'),
+  MANDATE_AUDIT_STORE: z.enum(['fs', 's3']).default('fs'),
+  /** Filesystem store root (default <data dir>/audit). */
+  MANDATE_AUDIT_DIR: auditText,
+  /** Checkpoint origin line (default mandate/audit/<namespace>). */
+  MANDATE_AUDIT_ORIGIN: auditText,
+  /** C2SP signer key (`PRIVATE+KEY+…`), inline or a file path. Without one, a local pair is generated. */
+  MANDATE_AUDIT_SIGNER_KEY: auditText,
+  /** C2SP verifier key, inline or a file path (default: derived from the signer key). */
+  MANDATE_AUDIT_VERIFIER_KEY: auditText,
+  /** Approvals service Ed25519 public key (SPKI PEM, inline or a file path) for attestation checks. */
+  MANDATE_AUDIT_APPROVALS_PUBLIC_KEY: auditText,
+  MANDATE_AUDIT_S3_ENDPOINT: auditText,
+  MANDATE_AUDIT_S3_REGION: z.string().min(1).default('us-east-1'),
+  MANDATE_AUDIT_S3_BUCKET: auditText,
+  MANDATE_AUDIT_S3_ACCESS_KEY_ID: auditText,
+  MANDATE_AUDIT_S3_SECRET_ACCESS_KEY: auditText,
+  MANDATE_AUDIT_S3_FORCE_PATH_STYLE: z.enum(['true', 'false', '1', '0']).default('false'),
+  MANDATE_AUDIT_S3_RETENTION_DAYS: z.coerce.number().int().positive().max(36_500).default(365),
+  MANDATE_AUDIT_S3_LEGAL_HOLD: z.enum(['true', 'false', '1', '0']).default('false'),
+});
+
+export interface AuditConfig {
+  store: 'fs' | 's3';
+  dataDir: string;
+  /** Filesystem store root. */
+  dir: string;
+  origin: string;
+  signerKey?: string;
+  verifierKey?: string;
+  approvalsPublicKey?: string;
+  s3?: {
+    endpoint?: string;
+    region: string;
+    bucket: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    forcePathStyle: boolean;
+    retentionDays: number;
+    legalHold: boolean;
+  };
+}
+
+export function loadAuditConfig(env: NodeJS.ProcessEnv = process.env): AuditConfig {
+  const result = AuditEnv.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ConfigError(`configuration error: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const c = result.data;
+  const dataDir = resolve(c.MANDATE_DATA_DIR);
+  const yes = (v: string) => v === 'true' || v === '1';
+  let s3: AuditConfig['s3'];
+  if (c.MANDATE_AUDIT_STORE === 's3') {
+    const missing = (['BUCKET', 'ACCESS_KEY_ID', 'SECRET_ACCESS_KEY'] as const).filter(
+      (k) => !c[`MANDATE_AUDIT_S3_${k}`],
+    );
+    if (missing.length) {
+      throw new ConfigError(
+        `configuration error: MANDATE_AUDIT_STORE=s3 needs ${missing.map((k) => `MANDATE_AUDIT_S3_${k}`).join(', ')}`,
+      );
+    }
+    s3 = {
+      endpoint: c.MANDATE_AUDIT_S3_ENDPOINT,
+      region: c.MANDATE_AUDIT_S3_REGION,
+      bucket: c.MANDATE_AUDIT_S3_BUCKET!,
+      accessKeyId: c.MANDATE_AUDIT_S3_ACCESS_KEY_ID!,
+      secretAccessKey: c.MANDATE_AUDIT_S3_SECRET_ACCESS_KEY!,
+      forcePathStyle: yes(c.MANDATE_AUDIT_S3_FORCE_PATH_STYLE),
+      retentionDays: c.MANDATE_AUDIT_S3_RETENTION_DAYS,
+      legalHold: yes(c.MANDATE_AUDIT_S3_LEGAL_HOLD),
+    };
+  }
+  return {
+    store: c.MANDATE_AUDIT_STORE,
+    dataDir,
+    dir: resolve(c.MANDATE_AUDIT_DIR ?? `${dataDir}/audit`),
+    origin: c.MANDATE_AUDIT_ORIGIN ?? `mandate/audit/${c.MANDATE_NAMESPACE}`,
+    signerKey: c.MANDATE_AUDIT_SIGNER_KEY,
+    verifierKey: c.MANDATE_AUDIT_VERIFIER_KEY,
+    approvalsPublicKey: c.MANDATE_AUDIT_APPROVALS_PUBLIC_KEY,
+    ...(s3 ? { s3 } : {}),
+  };
+}

@@ -124,7 +124,10 @@ export async function getMission(client: Client, missionId: string): Promise<Mis
     if (err instanceof WorkflowNotFoundError) throw new MissionNotFound(`no mission ${missionId}`);
     throw err;
   }
-  const [state, observations] = await Promise.all([handle.query(stateQuery), handle.query(observationsQuery)]);
+  const [state, observations] = await Promise.all([
+    patientQuery(() => handle.query(stateQuery)),
+    patientQuery(() => handle.query(observationsQuery)),
+  ]);
   const detail: MissionDetail = { summary: summarise(description), state, observations };
   if (description.status.name === 'COMPLETED') detail.result = (await handle.result()) as MissionResult;
   if (description.status.name === 'FAILED') {
@@ -227,9 +230,19 @@ export async function control(
   }
 }
 
-/** Halts every running mission (optionally of one type); returns the ids it signalled. */
-export async function haltAll(client: Client, input: ControlInput, missionType?: string): Promise<string[]> {
-  const where = `ExecutionStatus = 'Running'${missionType ? ` AND MissionType = '${missionType.replace(/'/g, '')}'` : ''}`;
+/** Halts every running mission (optionally of one type, or on one task queue); returns the ids it signalled. */
+export async function haltAll(
+  client: Client,
+  input: ControlInput,
+  missionType?: string,
+  taskQueue?: string,
+): Promise<string[]> {
+  const quote = (v: string) => `'${v.replace(/'/g, '')}'`;
+  const where = [
+    `ExecutionStatus = 'Running'`,
+    ...(missionType ? [`MissionType = ${quote(missionType)}`] : []),
+    ...(taskQueue ? [`TaskQueue = ${quote(taskQueue)}`] : []),
+  ].join(' AND ');
   const running = await listMissions(client, { where, limit: 10_000 });
   const halted: string[] = [];
   await Promise.all(
@@ -243,4 +256,21 @@ export async function haltAll(client: Client, input: ControlInput, missionType?:
     }),
   );
   return halted.sort();
+}
+
+/**
+ * A query waits for a worker to replay the mission; on a busy worker the server can time it out
+ * before any worker took it. Such a query is asked again (three times at most).
+ */
+async function patientQuery<T>(ask: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ask();
+    } catch (err) {
+      const timedOut = /DEADLINE_EXCEEDED|query timed out/.test(
+        `${(err as Error).message} ${(err as Error).cause ?? ''}`,
+      );
+      if (!timedOut || attempt >= 3) throw err;
+    }
+  }
 }

@@ -7,6 +7,7 @@ import { seedEnterpriseDb } from '../../activities/integrations/enterprise-db-se
 import { buildMissionDeps, createMissionWorker } from '../../workers/worker';
 import { startDevServer } from '../temporal/dev-server';
 import { benchDecisions } from './decisions';
+import { benchAudit } from './audit';
 import { benchGovernance } from './governance';
 
 /**
@@ -43,6 +44,18 @@ async function main(): Promise<void> {
     console.log(`  bare                    ${governance.bare.perSecond} workflows/s (${governance.bare.seconds} s)`);
     console.log(`  governed/bare ratio     ${governance.ratio}`);
 
+    // Audit export/verify throughput (issue 5): the missions above, plus synthetic bundles.
+    const auditFlag = process.argv.indexOf('--audit-bundles');
+    const audit = await benchAudit(client, taskQueue, auditFlag > 0 ? Number(process.argv[auditFlag + 1]) : 300);
+    console.log(`Audit (filesystem store): export and verify throughput`);
+    console.log(`  export, real missions   ${audit.real.bundlesPerSecond} bundles/s (${audit.real.bundles} bundles)`);
+    console.log(
+      `  export, synthetic       ${audit.synthetic.bundlesPerSecond} bundles/s, ${audit.synthetic.leavesPerSecond} leaves/s (${audit.synthetic.bundles})`,
+    );
+    console.log(
+      `  verify                  ${audit.verify.bundlesPerSecond} bundles/s, ${audit.verify.leavesPerSecond} leaves/s (${audit.verify.leaves} leaves)`,
+    );
+
     console.log('Decision service vs raw statefulIsAuthorized (same preparsed Cedar policies, same requests)');
     benchDecisions(2000); // warm-up
     const decisions = benchDecisions(20_000);
@@ -54,6 +67,7 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.version },
       governance,
+      audit,
       decisions,
     };
     const dir = resolve(__dirname, '..', '..', 'bench', 'results');

@@ -127,6 +127,7 @@ test('pause stops a waiting mission (status paused); resume lets it be approved 
   expect(kinds(await observations(t.client, id))).toEqual(expect.arrayContaining(['paused', 'resumed']));
 });
 
+// Scoped to this suite's task queue: the dev server is shared with other suites' missions.
 test('halt --all with 20 running missions: all end halted, zero actions executed', async () => {
   const ids = await Promise.all(Array.from({ length: 20 }, () => startRefund(t.client, t.taskQueue, 'CASE-1003')));
   await Promise.all(ids.map((id) => waitForState(t.client, id, awaitingApproval)));
@@ -136,7 +137,7 @@ test('halt --all with 20 running missions: all end halted, zero actions executed
     halted = [
       ...new Set([
         ...halted,
-        ...(await haltAll(t.client, { by: 'ops', reason: 'kill switch drill' }, 'customer-refund')),
+        ...(await haltAll(t.client, { by: 'ops', reason: 'kill switch drill' }, 'customer-refund', t.taskQueue)),
       ]),
     ];
     if (ids.some((id) => !halted.includes(id))) await new Promise((r) => setTimeout(r, 200));

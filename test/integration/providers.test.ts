@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -199,5 +200,55 @@ describe('reasoning through provider SDKs', () => {
     expect(redacted.length).toBeGreaterThan(0);
     expect(redacted[0].detail).toMatchObject({ redactions: { email: 1 } });
     expect(JSON.stringify(obs.filter((o) => o.kind === 'reasoning'))).not.toContain('customer1001@example.com');
+  });
+
+  /** Runs the real `mandate` binary against this test's server and task queue. */
+  function mandate(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const bin = join(__dirname, '..', '..', 'bin', 'mandate.js');
+    const env = { ...process.env, MANDATE_TEMPORAL_ADDRESS: t.address, MANDATE_TASK_QUEUE: t.taskQueue };
+    return new Promise((resolve) => {
+      execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  }
+
+  test('mandate mission start --provider openai:… works against a compatible server, and fails at once without a key', async () => {
+    const input = join(t.dbPath, '..', 'input.json');
+    writeFileSync(input, JSON.stringify({ caseId: 'CASE-1001' }));
+    const base = { OPENAI_BASE_URL: `${fake.url}/v1`, MANDATE_BOUNDARY_INSIDE: 'openai' };
+
+    const keyless = await t.startWorker({ env: base });
+    const refused = await mandate(
+      'mission',
+      'start',
+      'customer-refund',
+      '--input',
+      input,
+      '--provider',
+      'openai:gpt-4o-mini',
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/failed at once: openai:gpt-4o-mini needs OPENAI_API_KEY/);
+    expect(fake.requests).toHaveLength(0);
+    await keyless.stop();
+
+    await t.startWorker({ env: { ...base, OPENAI_API_KEY: 'sk-test' } });
+    fake.enqueue(CHAT, ...steps.map((s) => ({ body: openaiReply(s) })));
+    const started = await mandate(
+      'mission',
+      'start',
+      'customer-refund',
+      '--input',
+      input,
+      '--provider',
+      'openai:gpt-4o-mini',
+      '--json',
+    );
+    expect(started.code).toBe(0);
+    const { missionId, provider } = JSON.parse(started.stdout);
+    expect(provider).toBe('openai:gpt-4o-mini');
+    await expect(result(t.client, missionId)).resolves.toMatchObject({ verdict: 'completed', executedActions: ['a1'] });
+    fake.assertDrained();
   });
 });

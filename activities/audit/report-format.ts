@@ -1,0 +1,154 @@
+import type { DecisionReport } from './report';
+
+/** Renders a decision report as text, Markdown, JSON or HTML (every value escaped). */
+export const REPORT_FORMATS = ['text', 'markdown', 'json', 'html'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+interface Section {
+  title: string;
+  rows: [string, string][];
+}
+
+const show = (v: unknown): string =>
+  v === undefined || v === null ? '—' : typeof v === 'string' ? v : JSON.stringify(v);
+
+/** The six layers as titled key/value sections: one model, four renderings. */
+export function reportSections(report: DecisionReport): Section[] {
+  const { inputs, policy, decision, approvals, action, outcome } = report.layers;
+  const sections: Section[] = [
+    {
+      title: 'Mission',
+      rows: [
+        ['workflow', `${show(report.workflowId)} run ${show(report.runId)}`],
+        ['mission type', show(report.missionType)],
+        ['started', show(report.startedAt)],
+        ['closed', show(report.closedAt)],
+        ['worker build ids', report.workerBuildIds.join(', ') || '—'],
+      ],
+    },
+    {
+      title: '1. Inputs',
+      rows: [
+        ['at', show(inputs.at)],
+        ['initiator', show(inputs.initiator)],
+        ['input', show(inputs.input)],
+        ['definition', `${show(inputs.definitionTitle)} (version ${show(inputs.definitionVersion)})`],
+        ...inputs.reads.map((r, i): [string, string] => [
+          `read ${i + 1}`,
+          `${show(r.at)} ${show(r.operation)} ${show(r.params)}${r.ok ? '' : ` refused: ${show(r.refused)}`}`,
+        ]),
+      ],
+    },
+    {
+      title: '2. Policy',
+      rows: policy.length
+        ? policy.flatMap((p): [string, string][] => [
+            [`${show(p.actionId)} policy version`, show(p.policyVersion)],
+            [`${show(p.actionId)} matched rules`, p.ruleIds.join(', ') || '(none: default deny)'],
+            [`${show(p.actionId)} reasons`, p.reasons.join('; ') || '—'],
+            [`${show(p.actionId)} evaluated at`, show(p.at)],
+          ])
+        : [['policy', 'no action was proposed']],
+    },
+    {
+      title: '3. Decision',
+      rows: decision.length
+        ? decision.flatMap((d): [string, string][] => [
+            [`${show(d.actionId)} proposed`, `${show(d.proposedAt)} ${show(d.operation)} ${show(d.params)}`],
+            [`${show(d.actionId)} rationale`, show(d.rationale)],
+            [`${show(d.actionId)} params hash`, show(d.paramsHash)],
+            [
+              `${show(d.actionId)} outcome`,
+              `${show(d.outcome)}${d.tier ? ` (tier ${d.tier})` : ''} at ${show(d.decidedAt)}`,
+            ],
+          ])
+        : [['decision', 'no decision was taken']],
+    },
+    {
+      title: '4. Approvals',
+      rows: approvals.length
+        ? approvals.map((a): [string, string] => [
+            `${show(a.actionId)} ${a.via}`,
+            `${show(a.at)} ${show(a.approver)} ${show(a.decision)}${a.reason ? ` — ${a.reason}` : ''} [${a.result}${
+              a.refusal ? `: ${a.refusal}` : ''
+            }; signature ${a.signature}]`,
+          ])
+        : [['approvals', 'none required or given']],
+    },
+    {
+      title: '5. Action',
+      rows: action.length
+        ? action.flatMap((x): [string, string][] => [
+            [`${show(x.actionId)} ${show(x.operation)}`, `${x.status} at ${show(x.completedAt ?? x.scheduledAt)}`],
+            [`${show(x.actionId)} params hash`, show(x.paramsHash)],
+            [`${show(x.actionId)} grant`, x.grant === undefined ? 'none recorded in history' : show(x.grant)],
+            ...(x.grantBinding ? [[`${show(x.actionId)} grant binding`, x.grantBinding] as [string, string]] : []),
+            [`${show(x.actionId)} result`, show(x.failure ?? x.result)],
+          ])
+        : [['action', 'nothing was executed']],
+    },
+    {
+      title: '6. Outcome',
+      rows: [
+        ['status', outcome.status],
+        ['verdict', show(outcome.verdict)],
+        ['summary', show(outcome.summary ?? outcome.failure)],
+        ['at', show(outcome.at)],
+      ],
+    },
+  ];
+  if (report.notes.length) {
+    sections.push({ title: 'Notes', rows: report.notes.map((n): [string, string] => [`event ${n.eventId}`, n.note]) });
+  }
+  return sections;
+}
+
+export function formatReport(report: DecisionReport, format: ReportFormat): string {
+  const sections = reportSections(report);
+  const title = `Decision report: ${show(report.workflowId)}`;
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case 'text':
+      return `${title}\n${sections
+        .map((s) => `\n${s.title}\n${s.rows.map(([k, v]) => `  ${k}: ${oneLine(v)}`).join('\n')}`)
+        .join('\n')}\n`;
+    case 'markdown':
+      return `# ${md(title)}\n${sections
+        .map(
+          (s) =>
+            `\n## ${md(s.title)}\n\n| | |\n|---|---|\n${s.rows.map(([k, v]) => `| ${md(k)} | ${md(v)} |`).join('\n')}`,
+        )
+        .join('\n')}\n`;
+    case 'html':
+      return [
+        '<!doctype html>',
+        `<html><head><meta charset="utf-8"><title>${html(title)}</title></head><body>`,
+        `<h1>${html(title)}</h1>`,
+        ...sections.map(
+          (s) =>
+            `<section><h2>${html(s.title)}</h2><table>${s.rows
+              .map(([k, v]) => `<tr><th>${html(k)}</th><td>${html(v)}</td></tr>`)
+              .join('')}</table></section>`,
+        ),
+        '</body></html>',
+        '',
+      ].join('\n');
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ');
+}
+
+/** Markdown table cells: escape the characters that would change the table or inline markup. */
+function md(text: string): string {
+  return oneLine(text).replace(/[\\|`*_[\]<>#]/g, (c) => `\\${c}`);
+}
+
+export function html(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
+}

@@ -1,0 +1,222 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { createLocalToken } from '../approvals-ui/local-tokens';
+import type { QueueEntry } from '../approvals-ui/desk';
+import type { MissionDetail } from '../core/client/missions';
+import { loadApprovalsConfig, loadConfig } from '../workers/config';
+import { approvalsList, decideCommand, missionShow } from './commands';
+import { temporalContext } from './context';
+import type { GlobalOptions } from './context';
+import { amountOf, printJson, relative, table } from './output';
+import type { ApprovalsServiceClient } from './service-client';
+import {
+  ApprovalsServiceClient as ServiceClient,
+  forgetCredentials,
+  serviceFromEnvironment,
+  storeCredentials,
+} from './service-client';
+
+/**
+ * Approver commands. Through the approvals service by default (identity from `mandate login`, the
+ * decision signed by the service); `--direct` is the operators' path straight to Temporal.
+ */
+type MissionView = MissionDetail & {
+  actions: (QueueEntry & { refusal?: { code: string; message: string } })[];
+  decided: { actionId: string; decision: string; approver: string; reason?: string; at: string; expired: boolean }[];
+};
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const isJson = (cmd: Command) => Boolean(cmd.optsWithGlobals<GlobalOptions>().json);
+
+function requireService(): ApprovalsServiceClient {
+  const service = serviceFromEnvironment();
+  if (!service) {
+    throw new Error(
+      'no approvals service configured: run `mandate login --url <service> --token <token>` or set MANDATE_APPROVALS_URL (operators: --direct --as <name>)',
+    );
+  }
+  return service;
+}
+
+export function registerApproverCommands(program: Command): void {
+  program
+    .command('login')
+    .description('store a token for the approvals service (checked against it first)')
+    .option(
+      '--url <url>',
+      'approvals service (default $MANDATE_APPROVALS_URL or http://localhost:<MANDATE_APPROVALS_PORT>)',
+    )
+    .option('--token <token|->', 'a local token (mdt_…) or an OIDC token; - reads it from stdin')
+    .action(async (opts: { url?: string; token?: string }, cmd: Command) => {
+      const url = opts.url ?? loadApprovalsConfig().url ?? `http://localhost:${loadConfig().approvalsPort}`;
+      const raw = opts.token === undefined || opts.token === '-' ? readFileSync(0, 'utf8') : opts.token;
+      const token = raw.trim();
+      if (!token) throw new Error('no token given: --token <token> or pipe it on stdin');
+      const me = await new ServiceClient(url, token).get<{ subject: string; roles: string[] }>('/api/me');
+      const path = storeCredentials({ url, token });
+      if (isJson(cmd)) return printJson({ ...me, url, stored: path });
+      say(`signed in to ${url} as ${me.subject} (roles: ${me.roles.join(', ') || 'none'}); token stored in ${path}`);
+    });
+
+  program
+    .command('logout')
+    .description('forget the stored approvals service token')
+    .action((_opts: unknown, cmd: Command) => {
+      const removed = forgetCredentials();
+      if (isJson(cmd)) return printJson({ removed });
+      say(removed ? 'signed out' : 'no stored token');
+    });
+
+  program
+    .command('token')
+    .description('local tokens for the approvals service (the embedded default sign-in)')
+    .command('create')
+    .description('add a token for a subject to the token file and print it once')
+    .requiredOption('--subject <name>', 'who the token identifies, e.g. sam@example.com')
+    .option('--roles <a,b>', 'comma-separated roles, e.g. supervisor', '')
+    .option('--file <path>', 'token file (default $MANDATE_APPROVALS_TOKENS_FILE or <data dir>/approvals-tokens.json)')
+    .action((opts: { subject: string; roles: string; file?: string }, cmd: Command) => {
+      const file = opts.file ?? loadApprovalsConfig().tokensFile ?? join(loadConfig().dataDir, 'approvals-tokens.json');
+      const roles = opts.roles
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean);
+      const token = createLocalToken(file, opts.subject, roles);
+      if (isJson(cmd)) return printJson({ subject: opts.subject, roles, file, token });
+      say(`token for ${opts.subject} (roles: ${roles.join(', ') || 'none'}) added to ${file}; it is shown only now:`);
+      say(token);
+    });
+
+  const approvals = program.command('approvals').description('the Decision Queue');
+  approvals
+    .command('list')
+    .description('actions waiting for approval, soonest deadline first (through the service when configured)')
+    .option('--all', 'with the service: include actions you may not decide')
+    .option('--direct', 'operators: read straight from Temporal')
+    .action(async (opts: { all?: boolean; direct?: boolean }, cmd: Command) => {
+      const service = opts.direct ? undefined : serviceFromEnvironment();
+      if (!service) return approvalsList(await temporalContext(cmd));
+      const { items } = await service.get<{ items: QueueEntry[] }>(`/api/queue${opts.all ? '?all=1' : ''}`);
+      if (isJson(cmd)) return printJson(items);
+      say(
+        table(items, [
+          { header: 'mission', value: (i) => i.missionId },
+          { header: 'action', value: (i) => i.actionId },
+          { header: 'operation', value: (i) => i.operation },
+          { header: 'amount', value: (i) => amountOf(i.params) },
+          { header: 'tier', value: (i) => i.tier },
+          { header: 'initiator', value: (i) => i.initiator },
+          { header: 'deadline', value: (i) => `${i.deadline} (${relative(i.deadline)})` },
+          ...(opts.all ? [{ header: 'you', value: (i: QueueEntry) => i.refusal?.code ?? 'may decide' }] : []),
+        ]),
+      );
+    });
+  approvals
+    .command('show <missionId>')
+    .description('a mission, its pending actions and the Explain rail')
+    .option('--direct', 'operators: read straight from Temporal')
+    .action(async (missionId: string, opts: { direct?: boolean }, cmd: Command) => {
+      const service = opts.direct ? undefined : serviceFromEnvironment();
+      if (!service) return void (await missionShow(await temporalContext(cmd), missionId));
+      const view = await service.get<MissionView>(`/api/missions/${encodeURIComponent(missionId)}`);
+      if (isJson(cmd)) return printJson(view);
+      printMission(view);
+    });
+
+  const decideAction =
+    (decision: 'approve' | 'reject') =>
+    async (
+      missionId: string,
+      actionId: string,
+      opts: { as?: string; role?: string; reason?: string; direct?: boolean; paramsHash?: string },
+      cmd: Command,
+    ) => {
+      if (opts.direct) {
+        if (!opts.as) throw new Error('--direct needs --as <approver>');
+        const roles = (opts.role ?? '')
+          .split(',')
+          .map((r) => r.trim())
+          .filter(Boolean);
+        return decideCommand(await temporalContext(cmd), missionId, actionId, decision, opts.as, opts.reason, roles);
+      }
+      if (opts.as || opts.role) {
+        throw new Error(
+          '--as and --role apply only with --direct: through the approvals service you are who you logged in as',
+        );
+      }
+      const service = requireService();
+      const path = `/api/missions/${encodeURIComponent(missionId)}/actions/${encodeURIComponent(actionId)}/decision`;
+      const { result } = await service.post<{
+        result: {
+          decision: string;
+          approver: string;
+          operation: string;
+          at: string;
+          keyId?: string;
+          outcome?: string;
+          approvals?: number;
+          quorum?: number;
+        };
+      }>(path, { decision, reason: opts.reason, paramsHash: opts.paramsHash });
+      if (isJson(cmd)) return printJson({ missionId, actionId, ...result });
+      say(
+        `${decision === 'approve' ? 'approved' : 'rejected'} ${missionId} ${actionId} (${result.operation}) as ${result.approver}, recorded ${result.at}${result.keyId ? `, signed by key ${result.keyId}` : ''}${result.outcome === 'pending' ? `; ${result.approvals} of ${result.quorum} approvals, waiting for more` : ''}`,
+      );
+    };
+  const directHelp = 'operators: decide straight through Temporal (identity from --as, not signed)';
+  program
+    .command('approve <missionId> <actionId>')
+    .description('approve a pending action (through the approvals service)')
+    .option('--reason <text>', 'why')
+    .option('--params-hash <sha256>', 'refuse unless the action still has these params (from `approvals show --json`)')
+    .option('--direct', directHelp)
+    .option('--as <approver>', 'with --direct: who approves')
+    .option('--role <a,b>', 'with --direct: the role(s) the approver holds, comma-separated')
+    .action(decideAction('approve'));
+  program
+    .command('reject <missionId> <actionId>')
+    .description('reject a pending action (a reason is required)')
+    .requiredOption('--reason <text>', 'why')
+    .option('--params-hash <sha256>', 'refuse unless the action still has these params')
+    .option('--direct', directHelp)
+    .option('--as <approver>', 'with --direct: who rejects')
+    .option('--role <a,b>', 'with --direct: the role(s) the approver holds, comma-separated')
+    .action(decideAction('reject'));
+}
+
+function printMission(view: MissionView): void {
+  const { state } = view;
+  say(`${state.missionId}  ${state.missionType}  status=${state.status}  initiator=${state.initiator}`);
+  if (state.summary) say(`verdict: ${state.verdict} — ${state.summary}`);
+  for (const a of view.actions) {
+    const step = a.step !== undefined && a.steps ? `step ${a.step + 1}/${a.steps}` : 'step 1/1';
+    say(
+      `pending: ${a.actionId} ${a.operation} ${amountOf(a.params)} tier=${a.tier} ${step} roles=${a.roles.join(',')} quorum=${a.quorum} deadline ${relative(a.deadline)}`,
+    );
+    say(`  params ${JSON.stringify(a.params)}`);
+    say(
+      `  policy rules ${a.ruleIds.join(', ') || '—'} version ${a.policyVersion ?? 'unknown'}; params hash ${a.paramsHash}`,
+    );
+    for (const v of a.votes) say(`  vote: ${v.approver} ${v.decision}`);
+    say(
+      a.refusal
+        ? `  you may not decide: ${a.refusal.message}`
+        : `  you may decide: mandate approve ${state.missionId} ${a.actionId}`,
+    );
+  }
+  for (const d of view.decided) {
+    say(
+      `decided: ${d.actionId} ${d.expired ? 'expired (rejected, fail closed)' : `${d.decision} by ${d.approver}`}${d.reason && !d.expired ? ` — ${d.reason}` : ''}`,
+    );
+  }
+  say('');
+  say(
+    table(view.observations, [
+      { header: '#', value: (o) => o.seq },
+      { header: 'at', value: (o) => o.at.slice(11, 23) },
+      { header: 'kind', value: (o) => o.kind },
+      { header: 'summary', value: (o) => o.summary },
+    ]),
+  );
+}

@@ -1,0 +1,367 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import type { Command } from 'commander';
+import { CommanderError, Option } from 'commander';
+import { applyAttestations, attestationKeyMap } from '../activities/audit/attestation';
+import { AuditExporter } from '../activities/audit/export';
+import type { ExportRunResult } from '../activities/audit/export';
+import type { HistoryJson } from '../activities/audit/history';
+import { parseHistoryJson } from '../activities/audit/history';
+import { buildDecisionReport, recordedApprovalInputs } from '../activities/audit/report';
+import type { DecisionReport } from '../activities/audit/report';
+import { REPORT_FORMATS, formatReport } from '../activities/audit/report-format';
+import type { ReportFormat } from '../activities/audit/report-format';
+import { approvalsPublicKeys, openAuditStore, resolveAuditKeys } from '../activities/audit/setup';
+import type { AuditStore } from '../activities/audit/store';
+import { verifyAuditStore } from '../activities/audit/verify';
+import type { VerifyResult } from '../activities/audit/verify';
+import { ensureAuditSchedule } from '../core/client/audit-schedule';
+import type { AuditConfig } from '../workers/config';
+import { loadAuditConfig, loadConfig } from '../workers/config';
+import { WORKFLOWS_PATH } from '../workers/worker';
+import { printJson } from './output';
+
+/**
+ * `mandate audit …`: export closed missions to the audit store, verify the store, replay a history
+ * against the current workflow code, and print a mission's decision report. Each subcommand is also
+ * a plain function (the demo, bench and tests call them). Exit codes follow the CLI: 0 ok, 1 a
+ * failed check or error, 2 usage.
+ */
+export interface AuditIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+const stdio: AuditIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** A check that did not hold: main() prints the message and exits 1. */
+export class AuditCheckFailed extends Error {
+  override name = 'AuditCheckFailed';
+}
+
+// ---- export ----------------------------------------------------------------------------------
+
+export interface ExportSummary {
+  exported: number;
+  unchanged: number;
+  failed: { workflowId: string; runId: string; error: string }[];
+  checkpoint: { size: number; created: boolean; rootHex: string };
+  seconds: number;
+}
+
+export async function auditExport(
+  exporter: AuditExporter,
+  client: Client,
+  options: {
+    since?: string;
+    missionId?: string;
+    taskQueue?: string;
+    batchSize?: number;
+    json?: boolean;
+    io?: AuditIo;
+  } = {},
+): Promise<ExportSummary> {
+  const io = options.io ?? stdio;
+  const started = performance.now();
+  const found = await exporter.findUnexported(client, {
+    since: options.since,
+    missionId: options.missionId,
+    taskQueue: options.taskQueue,
+    limit: 10_000,
+  });
+  const batchSize = options.batchSize ?? 100;
+  const summary: ExportSummary = {
+    exported: 0,
+    unchanged: 0,
+    failed: [],
+    checkpoint: { size: 0, created: false, rootHex: '' },
+    seconds: 0,
+  };
+  const total = found.runs.length;
+  let done = 0;
+  let lastProgress = 0;
+  for (let i = 0; i < total; i += batchSize) {
+    for (const run of found.runs.slice(i, i + batchSize)) {
+      let result: ExportRunResult;
+      try {
+        result = await exporter.exportRun(client, run);
+        if (result.written > 0) summary.exported++;
+        else summary.unchanged++;
+      } catch (err) {
+        summary.failed.push({ workflowId: run.workflowId, runId: run.runId, error: (err as Error).message });
+      }
+      done++;
+      const now = performance.now();
+      if (now - lastProgress > 1000 || done === total) {
+        lastProgress = now;
+        const rate = done / ((now - started) / 1000);
+        const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0;
+        io.err(`audit export: ${done}/${total} runs, ${rate.toFixed(1)}/s, ETA ${eta}s`);
+      }
+    }
+    const checkpoint = await exporter.checkpoint();
+    summary.checkpoint = { size: checkpoint.size, created: checkpoint.created, rootHex: checkpoint.rootHex };
+  }
+  if (total === 0) {
+    const checkpoint = await exporter.checkpoint();
+    summary.checkpoint = { size: checkpoint.size, created: checkpoint.created, rootHex: checkpoint.rootHex };
+  }
+  summary.seconds = Math.round(performance.now() - started) / 1000;
+  if (options.json) printJson(summary);
+  else if (summary.exported === 0 && summary.failed.length === 0) {
+    io.out(
+      `nothing new to export (${found.alreadyExported + summary.unchanged} closed run(s) already in the log; log size ${summary.checkpoint.size})`,
+    );
+  } else {
+    io.out(
+      `exported ${summary.exported} run(s), ${summary.unchanged} unchanged, ${summary.failed.length} failed; ` +
+        `log size ${summary.checkpoint.size}, root ${summary.checkpoint.rootHex.slice(0, 16)}…` +
+        (summary.checkpoint.created ? ` (checkpoint ${summary.checkpoint.size} signed)` : ''),
+    );
+    for (const f of summary.failed) io.out(`  failed ${f.workflowId} ${f.runId}: ${f.error}`);
+  }
+  if (summary.failed.length) throw new AuditCheckFailed(`${summary.failed.length} run(s) could not be exported`);
+  return summary;
+}
+
+// ---- verify ----------------------------------------------------------------------------------
+
+export async function auditVerify(
+  store: AuditStore,
+  options: { verifierKeys: string[]; origin?: string; approvalsKeys?: string[]; json?: boolean; io?: AuditIo },
+): Promise<VerifyResult> {
+  const io = options.io ?? stdio;
+  const result = await verifyAuditStore(store, {
+    verifierKeys: options.verifierKeys,
+    origin: options.origin,
+    attestationKeys: options.approvalsKeys?.length ? attestationKeyMap(options.approvalsKeys) : undefined,
+  });
+  if (options.json) printJson(result);
+  else {
+    const { leaves, bundles, checkpoints, attestations } = result.counts;
+    io.out(
+      `${store.describe().location}: ${bundles} bundle(s), ${leaves} leaf/leaves, ${checkpoints} checkpoint(s), ${attestations} attestation(s) checked`,
+    );
+    if (result.latest) io.out(`latest checkpoint: size ${result.latest.size}, root ${result.latest.rootHex}`);
+    for (const n of result.notes) io.out(`note: ${n}`);
+    for (const p of result.problems) io.out(`BROKEN ${p.subject}: ${p.problem}`);
+    io.out(
+      result.ok ? 'OK: every bundle, leaf and checkpoint verifies' : `FAILED: ${result.problems.length} problem(s)`,
+    );
+  }
+  if (!result.ok) throw new AuditCheckFailed(`audit verify found ${result.problems.length} problem(s)`);
+  return result;
+}
+
+// ---- replay and report -------------------------------------------------------------------------
+
+/** A bundle directory (with history.json), a history.json file, or a stock `temporal workflow show` file. */
+export function readHistorySource(source: string): HistoryJson {
+  const path = existsSync(source) && statSync(source).isDirectory() ? join(source, 'history.json') : source;
+  if (!existsSync(path)) throw new Error(`no history at ${path}`);
+  return parseHistoryJson(readFileSync(path));
+}
+
+export async function fetchMissionHistory(client: Client, missionId: string): Promise<HistoryJson> {
+  const history = await client.workflow.getHandle(missionId).fetchHistory();
+  return parseHistoryJson(historyToJSON(history));
+}
+
+export interface ReplayOutcome {
+  ok: boolean;
+  workflowId?: string;
+  error?: { name: string; message: string };
+}
+
+export async function auditReplay(
+  history: HistoryJson,
+  options: { workflowBundlePath?: string; json?: boolean; io?: AuditIo } = {},
+): Promise<ReplayOutcome> {
+  const io = options.io ?? stdio;
+  const started = history.events[0] as { workflowExecutionStartedEventAttributes?: { workflowId?: string } };
+  const workflowId = started.workflowExecutionStartedEventAttributes?.workflowId ?? 'replay';
+  let outcome: ReplayOutcome;
+  try {
+    await Worker.runReplayHistory(
+      options.workflowBundlePath
+        ? { workflowBundle: { codePath: options.workflowBundlePath } }
+        : { workflowsPath: WORKFLOWS_PATH },
+      history,
+      workflowId,
+    );
+    outcome = { ok: true, workflowId };
+  } catch (err) {
+    const error = err as Error;
+    outcome = { ok: false, workflowId, error: { name: error.name, message: error.message } };
+  }
+  if (options.json) printJson(outcome);
+  else if (outcome.ok)
+    io.out(`replay OK: ${workflowId} (${history.events.length} events) replays against the current workflow code`);
+  else io.out(`replay FAILED: ${workflowId}: ${outcome.error!.name}: ${outcome.error!.message}`);
+  if (!outcome.ok) {
+    const kind = /Determinism/i.test(outcome.error!.name) ? 'determinism violation' : 'replay error';
+    throw new AuditCheckFailed(`${kind}: ${outcome.error!.message.split('\n')[0]}`);
+  }
+  return outcome;
+}
+
+export function auditReport(history: HistoryJson, options: { approvalsKeys?: string[] } = {}): DecisionReport {
+  const report = buildDecisionReport(history);
+  const keys = options.approvalsKeys?.length ? attestationKeyMap(options.approvalsKeys) : undefined;
+  applyAttestations(report, recordedApprovalInputs(history), keys);
+  return report;
+}
+
+// ---- commander wiring --------------------------------------------------------------------------
+
+interface Globals {
+  json?: boolean;
+  address?: string;
+  namespace?: string;
+  taskQueue?: string;
+}
+
+async function withClient<T>(cmd: Command, run: (client: Client, globals: Globals) => Promise<T>): Promise<T> {
+  const globals = cmd.optsWithGlobals<Globals>();
+  const config = loadConfig();
+  const address = globals.address ?? config.temporalAddress;
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 5000 });
+  } catch (err) {
+    throw new Error(
+      `cannot reach Temporal at ${address} (${(err as Error).message}); set MANDATE_TEMPORAL_ADDRESS or --address`,
+    );
+  }
+  try {
+    return await run(new Client({ connection, namespace: globals.namespace ?? config.namespace }), globals);
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+function auditConfig(opts: { store?: string; dir?: string }): AuditConfig {
+  const env = { ...process.env };
+  if (opts.store) env.MANDATE_AUDIT_STORE = opts.store;
+  if (opts.dir) env.MANDATE_AUDIT_DIR = opts.dir;
+  return loadAuditConfig(env);
+}
+
+function keysFor(config: AuditConfig, io: AuditIo, generate = true) {
+  const keys = resolveAuditKeys(config, generate);
+  if (keys.local?.created)
+    io.err(
+      `audit: generated a local checkpoint key pair in ${keys.local.dir} (set MANDATE_AUDIT_SIGNER_KEY in production)`,
+    );
+  return keys;
+}
+
+const storeOptions = (command: Command) =>
+  command
+    .addOption(new Option('--store <kind>', 'audit store (default $MANDATE_AUDIT_STORE or fs)').choices(['fs', 's3']))
+    .option('--dir <path>', 'filesystem store root (default $MANDATE_AUDIT_DIR or <data dir>/audit)');
+
+/** Adds `mandate audit export|verify|replay|report|schedule` to the program. */
+export function registerAuditCommands(program: Command): void {
+  const audit = program.command('audit').description('export, verify, replay and report mission histories');
+
+  storeOptions(audit.command('export'))
+    .description('export closed missions not yet exported: bundle, Merkle log leaf, signed checkpoint')
+    .option('--since <iso>', 'only runs closed at or after this time (default: the log cursor)')
+    .option('--mission <id>', 'only this mission')
+    .action(async (opts: { since?: string; mission?: string; store?: string; dir?: string }, cmd: Command) => {
+      if (opts.since && Number.isNaN(Date.parse(opts.since)))
+        throw usage(`--since must be an ISO time, got "${opts.since}"`);
+      const config = auditConfig(opts);
+      const keys = keysFor(config, stdio);
+      if (!keys.signerKey) throw new Error('audit export needs a signer key: set MANDATE_AUDIT_SIGNER_KEY');
+      const store = await openAuditStore(config);
+      await withClient(cmd, async (client, globals) => {
+        const exporter = new AuditExporter({ store, signerKey: keys.signerKey!, origin: config.origin });
+        const since = opts.since ? new Date(opts.since).toISOString() : undefined;
+        await auditExport(exporter, client, { since, missionId: opts.mission, json: globals.json });
+      });
+    });
+
+  storeOptions(audit.command('verify'))
+    .description('check every part hash, leaf inclusion, checkpoint consistency and signature; exit 0 only if all hold')
+    .action(async (opts: { store?: string; dir?: string }, cmd: Command) => {
+      const config = auditConfig(opts);
+      const keys = keysFor(config, stdio, false); // verifying never creates a key
+      const store = await openAuditStore(config, false);
+      await auditVerify(store, {
+        verifierKeys: keys.verifierKeys,
+        origin: config.origin,
+        approvalsKeys: approvalsPublicKeys(config, process.env.MANDATE_APPROVALS_SIGNING_KEY),
+        json: cmd.optsWithGlobals<Globals>().json,
+      });
+    });
+
+  audit
+    .command('replay [source]')
+    .description(
+      'replay a bundle directory, history.json or `temporal workflow show --output json` file against the current workflow code',
+    )
+    .option('--mission <id>', 'fetch the mission history from Temporal instead')
+    .option('--workflow-bundle <file>', 'a prebuilt workflow bundle (default: bundle the current workflows)')
+    .action(async (source: string | undefined, opts: { mission?: string; workflowBundle?: string }, cmd: Command) => {
+      const history = await historyFrom(source, opts.mission, cmd);
+      await auditReplay(history, {
+        workflowBundlePath: opts.workflowBundle,
+        json: cmd.optsWithGlobals<Globals>().json,
+      });
+    });
+
+  audit
+    .command('report [source]')
+    .description('the decision report (inputs, policy, decision, approvals, action, outcome) of a bundle or mission')
+    .option('--mission <id>', 'fetch the mission history from Temporal instead')
+    .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('text'))
+    .action(async (source: string | undefined, opts: { mission?: string; format: ReportFormat }, cmd: Command) => {
+      const history = await historyFrom(source, opts.mission, cmd);
+      const config = auditConfig({});
+      const report = auditReport(history, {
+        approvalsKeys: approvalsPublicKeys(config, process.env.MANDATE_APPROVALS_SIGNING_KEY),
+      });
+      const format = cmd.optsWithGlobals<Globals>().json ? 'json' : opts.format;
+      process.stdout.write(formatReport(report, format));
+    });
+
+  audit
+    .command('schedule')
+    .description('create the Temporal Schedule that runs the audit export workflow (no-op if it exists)')
+    .option('--every <duration>', 'interval, e.g. "5 minutes"', '5 minutes')
+    .action(async (opts: { every: string }, cmd: Command) =>
+      withClient(cmd, async (client, globals) => {
+        const taskQueue = globals.taskQueue ?? loadConfig().taskQueue;
+        const result = await ensureAuditSchedule(client, { taskQueue, every: opts.every });
+        if (globals.json) printJson(result);
+        else
+          stdio.out(
+            `${result.created ? 'created' : 'already exists:'} schedule ${result.scheduleId} (every ${opts.every})`,
+          );
+      }),
+    );
+}
+
+async function historyFrom(
+  source: string | undefined,
+  missionId: string | undefined,
+  cmd: Command,
+): Promise<HistoryJson> {
+  if (source && missionId) throw usage('give either a source path or --mission, not both');
+  if (missionId) return withClient(cmd, (client) => fetchMissionHistory(client, missionId));
+  if (!source) throw usage('give a bundle directory, a history.json file or --mission <id>');
+  return readHistorySource(source);
+}
+
+/** A usage error: main() maps CommanderError to exit code 2. */
+function usage(message: string): Error {
+  process.stderr.write(`mandate: ${message}\n`);
+  return new CommanderError(2, 'mandate.usage', message);
+}

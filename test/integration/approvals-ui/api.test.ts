@@ -1,0 +1,197 @@
+import { verifyAttestation } from '../../../core/attestation';
+import type { ApprovalDecisionInput } from '../../../core/approval';
+import { stateQuery } from '../../../workflows/definitions';
+import { createTestContext } from '../../harness/context';
+import type { TestContext } from '../../harness/context';
+import { awaitingApproval, result, startRefund, waitForState } from '../helpers';
+import { api, PEOPLE, quickTimeout, startService, terminateLeftovers, waitForQueue } from './fixture';
+import type { RunningService } from './fixture';
+
+/** The JSON API against a real dev server and worker: every refusal path, and a signed decision in history. */
+let t: TestContext;
+let quick: TestContext;
+let service: RunningService;
+let quickService: RunningService;
+
+beforeAll(async () => {
+  t = await createTestContext('approvals-api');
+  await t.startWorker();
+  quick = await createTestContext('approvals-api-expiry');
+  await quick.startWorker({ overrides: quickTimeout(2) });
+  service = await startService(t, { rateLimits: { decide: 1000 } });
+  quickService = await startService(quick);
+});
+afterAll(async () => {
+  await service?.close();
+  await quickService?.close();
+  await terminateLeftovers(t);
+  await t?.close();
+  await terminateLeftovers(quick);
+  await quick?.close();
+});
+
+const decision = (id: string, action = 'a1') => `/api/missions/${id}/actions/${action}/decision`;
+const refundsFor = (id: string) => t.query('SELECT * FROM refunds WHERE mission_id = ?', id);
+const pendingOf = async (id: string) => (await t.client.workflow.getHandle(id).query(stateQuery)).pending;
+
+test('without a valid credential every API call is refused with a JSON error', async () => {
+  expect(await api(service, '/api/queue')).toEqual({
+    status: 401,
+    body: { error: { code: 'unauthenticated', message: expect.any(String) } },
+  });
+  expect((await api(service, '/api/queue', { token: 'mdt_forged' })).status).toBe(401);
+  expect((await api(service, decision('x'), { body: { decision: 'approve' } })).status).toBe(401);
+  expect((await api(service, '/api/nothing', { token: service.tokens.sam })).body).toMatchObject({
+    error: { code: 'not_found' },
+  });
+  expect((await api(service, '/api/me', { token: service.tokens.sam })).body).toEqual({
+    subject: PEOPLE.sam.subject,
+    roles: ['supervisor'],
+    via: 'token',
+    signingKeyId: service.keys.keyId,
+  });
+});
+
+test('a supervisor approves through the API; the decision reaches history signed, with roles and binding', async () => {
+  const id = await startRefund(t.client, t.taskQueue, 'CASE-1002');
+  await waitForState(t.client, id, awaitingApproval);
+  const queue = await waitForQueue(service, service.tokens.sam, id);
+  expect(queue.find((q) => q.missionId === id)).toMatchObject({
+    actionId: 'a1',
+    operation: 'refunds.issue',
+    tier: 'supervisor',
+    roles: ['supervisor'],
+    initiator: 'agent-desk@example.com',
+  });
+
+  const approved = await api(service, decision(id), {
+    token: service.tokens.sam,
+    body: { decision: 'approve', reason: 'receipt checked' },
+  });
+  expect(approved).toMatchObject({
+    status: 200,
+    body: { result: { decision: 'approve', approver: PEOPLE.sam.subject, keyId: service.keys.keyId } },
+  });
+  await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'completed' });
+  expect(refundsFor(id)).toHaveLength(1);
+
+  // The Update's input in history carries the attestation, and it verifies against the service key.
+  const history = await t.client.workflow.getHandle(id).fetchHistory();
+  const accepted = history.events?.find((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+  const payload = accepted?.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads?.[0];
+  const input = JSON.parse(Buffer.from(payload!.data!).toString('utf8')) as ApprovalDecisionInput;
+  expect(input).toMatchObject({ approver: PEOPLE.sam.subject, roles: ['supervisor'], paramsHash: expect.any(String) });
+  expect(verifyAttestation(id, input, { [service.keys.keyId]: service.keys.publicKeyPem })).toMatchObject({ ok: true });
+
+  const again = await api(service, decision(id), { token: service.tokens.sam, body: { decision: 'approve' } });
+  expect(again).toMatchObject({ status: 409, body: { error: { code: 'already_decided' } } });
+  expect((await api(service, '/api/decisions/mine', { token: service.tokens.sam })).body.items).toContainEqual(
+    expect.objectContaining({ missionId: id, decision: 'approve' }),
+  );
+});
+
+test('refusals: wrong tier, initiator, no reason, stale confirmation, unknown mission or action — nothing changes', async () => {
+  const id = await startRefund(t.client, t.taskQueue, 'CASE-1003', PEOPLE.ivy.subject);
+  await waitForState(t.client, id, awaitingApproval);
+
+  const finQueue = await waitForQueue(service, service.tokens.fin, id, true, true);
+  expect(finQueue.find((q) => q.missionId === id)).toMatchObject({ refusal: { code: 'not_your_tier' } });
+  expect(
+    ((await api(service, '/api/queue', { token: service.tokens.fin })).body.items as { missionId: string }[]).map(
+      (i) => i.missionId,
+    ),
+  ).not.toContain(id);
+
+  const cases: [string, string, Record<string, unknown>, number, string][] = [
+    ['fin', service.tokens.fin, { decision: 'approve' }, 403, 'not_your_tier'],
+    ['ivy', service.tokens.ivy, { decision: 'approve' }, 403, 'initiator'],
+    ['sam', service.tokens.sam, { decision: 'reject' }, 400, 'reason_required'],
+    ['sam', service.tokens.sam, { decision: 'reject', reason: '   ' }, 400, 'reason_required'],
+    ['sam', service.tokens.sam, { decision: 'approve', paramsHash: 'f'.repeat(64) }, 409, 'stale'],
+    ['sam', service.tokens.sam, { decision: 'maybe' }, 400, 'bad_request'],
+  ];
+  for (const [who, token, body, status, code] of cases) {
+    const res = await api(service, decision(id), { token, body });
+    expect({ who, status: res.status, code: (res.body.error as { code: string }).code }).toEqual({ who, status, code });
+  }
+  expect(
+    await api(service, decision('customer-refund-nope'), { token: service.tokens.sam, body: { decision: 'approve' } }),
+  ).toMatchObject({
+    status: 404,
+    body: { error: { code: 'not_found' } },
+  });
+  expect(
+    await api(service, decision(id, 'a9'), { token: service.tokens.sam, body: { decision: 'approve' } }),
+  ).toMatchObject({
+    status: 409,
+    body: { error: { code: 'not_pending' } },
+  });
+  expect(await pendingOf(id)).toHaveLength(1);
+  expect(refundsFor(id)).toHaveLength(0);
+
+  const rejected = await api(service, decision(id), {
+    token: service.tokens.sam,
+    body: { decision: 'reject', reason: 'duplicate request' },
+  });
+  expect(rejected).toMatchObject({ status: 200, body: { result: { decision: 'reject' } } });
+  await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'rejected' });
+});
+
+test('a cookie session must send the CSRF header; the decide rate limit answers 429', async () => {
+  const id = await startRefund(t.client, t.taskQueue, 'CASE-1008');
+  await waitForState(t.client, id, awaitingApproval);
+  const login = await fetch(`${service.url}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: service.tokens.sam }),
+    redirect: 'manual',
+  });
+  expect(login.status).toBe(303);
+  const cookie = login.headers.get('set-cookie')!.split(';')[0];
+  expect(login.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict; Max-Age=\d+; Secure/);
+  const res = await api(service, decision(id), { headers: { cookie }, body: { decision: 'approve' } });
+  expect(res).toMatchObject({ status: 403, body: { error: { code: 'csrf' } } });
+  expect(await pendingOf(id)).toHaveLength(1);
+
+  const limited = await startService(t, { rateLimits: { decide: 1 } });
+  try {
+    const first = await api(limited, decision(id, 'a9'), { token: limited.tokens.sam, body: { decision: 'approve' } });
+    expect(first.status).toBe(409);
+    const second = await api(limited, decision(id, 'a9'), { token: limited.tokens.sam, body: { decision: 'approve' } });
+    expect(second).toMatchObject({ status: 429, body: { error: { code: 'rate_limited' } } });
+  } finally {
+    await limited.close();
+  }
+});
+
+test('an action whose deadline passed is refused as expired', async () => {
+  const id = await startRefund(quick.client, quick.taskQueue, 'CASE-1002');
+  await expect(result(quick.client, id)).resolves.toMatchObject({ verdict: 'rejected' });
+  const res = await api(quickService, decision(id), { token: quickService.tokens.sam, body: { decision: 'approve' } });
+  expect(res).toMatchObject({ status: 409, body: { error: { code: 'expired' } } });
+  const view = await api(quickService, `/api/missions/${id}`, { token: quickService.tokens.sam });
+  expect(view.body.decided).toEqual([expect.objectContaining({ actionId: 'a1', expired: true })]);
+});
+
+test('a quorum of two: one person, one vote; the second distinct approver settles it', async () => {
+  const id = await startRefund(t.client, t.taskQueue, 'CASE-1010');
+  await waitForState(t.client, id, awaitingApproval);
+  const queue = await waitForQueue(service, service.tokens.fin, id);
+  expect(queue.find((q) => q.missionId === id)).toMatchObject({ tier: 'finance', roles: ['finance'], quorum: 2 });
+  const samQueue = (await api(service, '/api/queue', { token: service.tokens.sam })).body.items as {
+    missionId: string;
+  }[];
+  expect(samQueue.map((i) => i.missionId)).not.toContain(id);
+
+  const first = await api(service, decision(id), { token: service.tokens.fin, body: { decision: 'approve' } });
+  expect(first).toMatchObject({ status: 200, body: { result: { outcome: 'pending', approvals: 1, quorum: 2 } } });
+  const twice = await api(service, decision(id), { token: service.tokens.fin, body: { decision: 'approve' } });
+  expect(twice).toMatchObject({ status: 409, body: { error: { code: 'already_decided' } } });
+  const view = await api(service, `/api/missions/${id}`, { token: service.tokens.fay });
+  expect((view.body.actions as { votes: { approver: string }[] }[])[0].votes).toEqual([
+    expect.objectContaining({ approver: PEOPLE.fin.subject }),
+  ]);
+  const second = await api(service, decision(id), { token: service.tokens.fay, body: { decision: 'approve' } });
+  expect(second).toMatchObject({ status: 200, body: { result: { outcome: 'approved', approvals: 2 } } });
+  await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'completed' });
+});

@@ -1,0 +1,121 @@
+import { mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { createLocalToken } from '../../../approvals-ui/local-tokens';
+import { createApprovalsService } from '../../../approvals-ui/server';
+import type { ApprovalsServiceOptions } from '../../../approvals-ui/server';
+import { generateAttestationKeys } from '../../../core/attestation';
+import type { DefinitionOverrides } from '../../../core/catalog';
+import type { TestContext } from '../../harness/context';
+import { catalog } from '../helpers';
+
+/** Approvers of the suites: a supervisor, a second supervisor who starts missions, two in finance. */
+export const PEOPLE = {
+  sam: { subject: 'sam.supervisor@example.com', roles: ['supervisor'] },
+  ivy: { subject: 'ivy.initiator@example.com', roles: ['supervisor'] },
+  fin: { subject: 'fin.finance@example.com', roles: ['finance'] },
+  fay: { subject: 'fay.finance@example.com', roles: ['finance'] },
+} as const;
+export type Person = keyof typeof PEOPLE;
+
+export interface RunningService {
+  url: string;
+  app: FastifyInstance;
+  tokens: Record<Person, string>;
+  tokensFile: string;
+  keys: ReturnType<typeof generateAttestationKeys>;
+  close(): Promise<void>;
+}
+
+/** Starts the approvals service on 127.0.0.1 (a free port) over the context's client. */
+export async function startService(
+  t: TestContext,
+  options: Partial<ApprovalsServiceOptions> = {},
+  host = '127.0.0.1',
+  port = 0,
+): Promise<RunningService> {
+  const tokensFile = join(mkdtempSync(join(tmpdir(), 'mandate-approvals-')), 'tokens.json');
+  const tokens = Object.fromEntries(
+    Object.entries(PEOPLE).map(([name, p]) => [name, createLocalToken(tokensFile, p.subject, [...p.roles])]),
+  ) as Record<Person, string>;
+  const keys = generateAttestationKeys();
+  const app = createApprovalsService({
+    client: t.client,
+    taskQueue: t.taskQueue,
+    tokensFile,
+    signingKeyPem: keys.privateKeyPem,
+    ...options,
+  });
+  await app.listen({ host, port });
+  const bound = (app.server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${bound}`,
+    app,
+    tokens,
+    tokensFile,
+    keys,
+    close: () => app.close(),
+  };
+}
+
+/** Overrides where each tier's ladder is its first step only, timing out after `seconds` (then rejected, fail closed). */
+export function quickTimeout(seconds: number): DefinitionOverrides {
+  const approval = catalog.get('customer-refund').definition.approval as {
+    ladders?: Record<string, { timeoutSeconds: number }[]>;
+  };
+  const ladders = Object.fromEntries(
+    Object.entries(approval.ladders ?? {}).map(([tier, steps]) => [tier, [{ ...steps[0], timeoutSeconds: seconds }]]),
+  );
+  return {
+    'customer-refund': { approval: { ...approval, timeoutSeconds: seconds, ladders } },
+  } as unknown as DefinitionOverrides;
+}
+
+/** JSON API call with a bearer token. */
+export async function api(
+  service: RunningService,
+  path: string,
+  options: { token?: string; method?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${service.url}${path}`, {
+    method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
+    headers: {
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...options.headers,
+    },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Polls the queue (visibility is eventually consistent) until the mission's presence matches. */
+export async function waitForQueue(
+  service: RunningService,
+  token: string,
+  missionId: string,
+  present = true,
+  all = false,
+): Promise<Record<string, unknown>[]> {
+  for (let i = 0; ; i++) {
+    const { body } = await api(service, `/api/queue${all ? '?all=1' : ''}`, { token });
+    const items = (body.items ?? []) as Record<string, unknown>[];
+    if (items.some((item) => item.missionId === missionId) === present) return items;
+    if (i > 150) throw new Error(`queue never ${present ? 'showed' : 'dropped'} ${missionId}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Terminates the suite's missions still running, so namespace-wide listings elsewhere never wait on them. */
+export async function terminateLeftovers(t: TestContext | undefined): Promise<void> {
+  if (!t) return;
+  const query = `TaskQueue = '${t.taskQueue}' AND ExecutionStatus = 'Running'`;
+  for await (const execution of t.client.workflow.list({ query })) {
+    await t.client.workflow
+      .getHandle(execution.workflowId)
+      .terminate('test suite finished')
+      .catch(() => undefined);
+  }
+}

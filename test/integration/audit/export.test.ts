@@ -1,0 +1,358 @@
+import { execFile } from 'node:child_process';
+import {
+  chmodSync,
+  cpSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
+import { AuditExporter } from '../../../activities/audit/export';
+import { MemoryAuditStore } from '../../../activities/audit/store-memory';
+import { FsAuditStore } from '../../../activities/audit/store-fs';
+import { formatReport } from '../../../activities/audit/report-format';
+import {
+  AuditCheckFailed,
+  auditExport,
+  auditReplay,
+  auditReport,
+  auditVerify,
+  readHistorySource,
+} from '../../../cli/audit';
+import type { AuditIo } from '../../../cli/audit';
+import { ensureAuditSchedule } from '../../../core/client/audit-schedule';
+import { decide } from '../../../core/client/missions';
+import { generateKeyPair } from '../../../core/signed-note';
+import { provisionTemporalCli } from '../../../infra/temporal/provision-cli';
+import { auditExport as auditExportWorkflow } from '../../../workflows/audit-export';
+import { buildMissionDeps, createMissionWorker } from '../../../workers/worker';
+import { createTestContext } from '../../harness/context';
+import type { TestContext } from '../../harness/context';
+import { expectEveryMutationDetected } from '../../unit/audit/tamper';
+import { awaitingApproval, result, startRefund, waitForState } from '../helpers';
+
+/**
+ * Issue 5 end to end against the real dev server: refunds that policy allows, a supervisor approves
+ * and a supervisor rejects are exported by the export workflow to a filesystem store, verified,
+ * re-exported (nothing new), tampered with (every mutation detected), replayed and reported.
+ */
+let t: TestContext;
+let native: NativeConnection;
+let worker: Worker;
+let running: Promise<void>;
+let closeDeps: () => void;
+const root = mkdtempSync(join(tmpdir(), 'mandate-audit-export-'));
+const storeDir = join(root, 'store');
+const keys = generateKeyPair('mandate-audit-it');
+const origin = 'mandate/audit/it';
+const bundlePath = () => process.env.MANDATE_TEST_WORKFLOW_BUNDLE!;
+const missions: Record<'allowed' | 'approved' | 'rejected', string> = { allowed: '', approved: '', rejected: '' };
+const quiet = (): AuditIo & { lines: string[] } => {
+  const lines: string[] = [];
+  return { lines, out: (l) => lines.push(l), err: () => undefined };
+};
+
+beforeAll(async () => {
+  t = await createTestContext('audit');
+  native = await NativeConnection.connect({ address: t.address });
+  const deps = buildMissionDeps({ enterpriseDb: t.dbPath });
+  closeDeps = deps.close;
+  // The worker's own client (Context.client) serves the export activities, as in production.
+  worker = await createMissionWorker({
+    connection: native,
+    taskQueue: t.taskQueue,
+    deps,
+    workflowBundle: { codePath: bundlePath() },
+    audit: { store: new FsAuditStore({ root: storeDir }), signerKey: keys.signerKey, origin },
+  });
+  running = worker.run();
+
+  missions.allowed = await startRefund(t.client, t.taskQueue, 'CASE-1001');
+  missions.approved = await startRefund(t.client, t.taskQueue, 'CASE-1002');
+  missions.rejected = await startRefund(t.client, t.taskQueue, 'CASE-1003');
+  await waitForState(t.client, missions.approved, awaitingApproval);
+  await decide(t.client, missions.approved, {
+    actionId: 'a1',
+    decision: 'approve',
+    approver: 'sam.supervisor@example.com',
+    roles: ['supervisor'],
+    reason: 'photos attached',
+  });
+  await waitForState(t.client, missions.rejected, awaitingApproval);
+  await decide(t.client, missions.rejected, {
+    actionId: 'a1',
+    decision: 'reject',
+    approver: 'sam.supervisor@example.com',
+    roles: ['supervisor'],
+    reason: 'needs RMA first',
+  });
+  for (const id of Object.values(missions)) await result(t.client, id);
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running?.catch(() => undefined);
+  closeDeps?.();
+  await native?.close();
+  await t?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const store = () => new FsAuditStore({ root: storeDir });
+const bundleDir = (id: string) => {
+  const dir = join(storeDir, 'bundles', id);
+  return join(dir, readdirSync(dir)[0]);
+};
+/** Every file under the store with its size and mtime: "nothing new" means this does not change. */
+function snapshot(dir = storeDir): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => {
+      const path = join(e.parentPath, e.name);
+      const s = statSync(path);
+      return `${path} ${s.size} ${s.mtimeMs}`;
+    })
+    .sort();
+}
+
+test('the export workflow exports the closed missions of its queue, and the store verifies', async () => {
+  // Visibility is eventually consistent: run the exporter until it has seen all three missions.
+  let exported = 0;
+  for (let attempt = 0; attempt < 20 && exported < 3; attempt++) {
+    const run = await t.client.workflow.execute(auditExportWorkflow, {
+      taskQueue: t.taskQueue,
+      workflowId: `audit-export-${t.taskQueue}-${attempt}`,
+      args: [{ taskQueue: t.taskQueue, batchSize: 2 }],
+    });
+    expect(run.failed).toEqual([]);
+    exported += run.exported;
+    if (exported < 3) await new Promise((r) => setTimeout(r, 500));
+  }
+  expect(exported).toBe(3);
+  for (const id of Object.values(missions)) {
+    expect(
+      readdirSync(bundleDir(id))
+        .filter((n) => !n.startsWith('.'))
+        .sort(),
+    ).toEqual(['history.json', 'manifest.json', 'report.json']);
+  }
+  const io = quiet();
+  const verified = await auditVerify(store(), { verifierKeys: [keys.verifierKey], origin, io });
+  expect(verified).toMatchObject({ ok: true, counts: { bundles: 3, leaves: 3 } });
+  expect(io.lines.at(-1)).toMatch(/^OK/);
+  const manifest = JSON.parse(readFileSync(join(bundleDir(missions.approved), 'manifest.json'), 'utf8'));
+  expect(manifest).toMatchObject({
+    workflowId: missions.approved,
+    missionType: 'customer-refund',
+    definitionVersion: expect.stringMatching(/^[0-9a-f]{64}$/),
+    policyVersions: [expect.any(String)],
+    workerBuildIds: [expect.any(String)],
+    parts: { 'history.json': { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } },
+  });
+});
+
+test('exporting again writes nothing new and says so', async () => {
+  const before = snapshot();
+  const exporter = new AuditExporter({ store: store(), signerKey: keys.signerKey, origin });
+  const io = quiet();
+  const since = new Date(Date.now() - 3600_000).toISOString();
+  const summary = await auditExport(exporter, t.client, { taskQueue: t.taskQueue, since, io });
+  expect(summary).toMatchObject({ exported: 0, failed: [], checkpoint: { size: 3, created: false } });
+  expect(io.lines.join('\n')).toMatch(/nothing new to export \(3 closed run\(s\) already in the log; log size 3\)/);
+  for (const id of Object.values(missions)) {
+    const one = await auditExport(exporter, t.client, { missionId: id, since, io: quiet() });
+    expect(one.exported).toBe(0);
+  }
+  expect(snapshot()).toEqual(before);
+});
+
+test('1,000 random mutations of a copy of the exported store are each detected', async () => {
+  const copy = await MemoryAuditStore.copyOf(store());
+  expect(await expectEveryMutationDetected(copy.objects, { verifierKeys: [keys.verifierKey], origin }, 1000)).toBe(
+    1000,
+  );
+});
+
+test('tampering with a copied directory store names the broken bundle and checkpoint', async () => {
+  const dir = join(root, 'tampered');
+  cpSync(storeDir, dir, { recursive: true });
+  const history = join(bundleDir(missions.approved).replace(storeDir, dir), 'history.json');
+  chmodSync(history, 0o644);
+  const bytes = readFileSync(history);
+  bytes[200] ^= 0x20;
+  writeFileSync(history, bytes);
+  const checkpoints = readdirSync(join(dir, 'checkpoints')).filter((n) => !n.startsWith('.'));
+  unlinkSync(join(dir, 'checkpoints', checkpoints.sort()[0]));
+  const io = quiet();
+  const verified = auditVerify(new FsAuditStore({ root: dir }), { verifierKeys: [keys.verifierKey], origin, io });
+  await expect(verified).rejects.toThrow(AuditCheckFailed);
+  const out = io.lines.join('\n');
+  expect(out).toContain(`BROKEN bundles/${missions.approved}/`);
+  expect(out).toMatch(/history\.json .*modified on disk/);
+  // With one checkpoint the log is uncovered; with more, the next one's `prev` names the gap.
+  expect(out).toMatch(
+    /BROKEN (checkpoints\/\d+\.note: checkpoint follows size \d+, .*one is missing|checkpoints\/: no valid checkpoint covers)/,
+  );
+});
+
+test('every bundle replays against the current workflow code; an altered history is a determinism violation', async () => {
+  for (const id of Object.values(missions)) {
+    await expect(
+      auditReplay(readHistorySource(bundleDir(id)), { workflowBundlePath: bundlePath(), io: quiet() }),
+    ).resolves.toMatchObject({ ok: true, workflowId: id });
+  }
+  const history = readHistorySource(join(bundleDir(missions.approved), 'history.json'));
+  const scheduled = history.events.find((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')!;
+  (scheduled.activityTaskScheduledEventAttributes as { activityType: { name: string } }).activityType.name = 'other';
+  await expect(auditReplay(history, { workflowBundlePath: bundlePath(), io: quiet() })).rejects.toThrow(
+    /determinism violation/,
+  );
+});
+
+test('a file written by the stock `temporal workflow show --output json` replays and reports', async () => {
+  const cli = await provisionTemporalCli();
+  const file = join(root, 'stock.json');
+  const shown = await new Promise<string>((resolve, reject) =>
+    execFile(
+      cli,
+      ['workflow', 'show', '--workflow-id', missions.approved, '--output', 'json', '--address', t.address],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout) => (error ? reject(error) : resolve(stdout)),
+    ),
+  );
+  writeFileSync(file, shown);
+  const history = readHistorySource(file);
+  await expect(auditReplay(history, { workflowBundlePath: bundlePath(), io: quiet() })).resolves.toMatchObject({
+    ok: true,
+  });
+  const exported = readHistorySource(bundleDir(missions.approved));
+  expect(auditReport(history)).toEqual(auditReport(exported));
+});
+
+test('the reports of the three missions contain every layer, from the exported history alone', async () => {
+  const report = (id: string) => auditReport(readHistorySource(bundleDir(id)));
+  const approved = report(missions.approved);
+  expect(approved.layers.inputs).toMatchObject({ input: { caseId: 'CASE-1002' }, initiator: expect.any(String) });
+  expect(approved.layers.policy[0]).toMatchObject({ actionId: 'a1', policyVersion: expect.any(String) });
+  expect(approved.layers.decision[0]).toMatchObject({ actionId: 'a1', outcome: 'require_approval' });
+  expect(approved.layers.approvals).toEqual([
+    expect.objectContaining({ approver: 'sam.supervisor@example.com', decision: 'approve', result: 'accepted' }),
+  ]);
+  expect(approved.layers.action[0]).toMatchObject({ operation: 'refunds.issue', status: 'executed' });
+  expect(approved.layers.outcome).toMatchObject({ verdict: 'completed' });
+
+  const allowed = report(missions.allowed);
+  expect(allowed.layers.decision[0]).toMatchObject({ outcome: 'allow' });
+  expect(allowed.layers.approvals).toEqual([]);
+  expect(allowed.layers.action[0]).toMatchObject({ status: 'executed' });
+
+  const rejected = report(missions.rejected);
+  expect(rejected.layers.approvals).toEqual([
+    expect.objectContaining({ decision: 'reject', reason: 'needs RMA first', result: 'accepted' }),
+  ]);
+  expect(rejected.layers.action).toEqual([]);
+  expect(rejected.layers.outcome).toMatchObject({ verdict: 'rejected' });
+
+  const stored = JSON.parse(readFileSync(join(bundleDir(missions.approved), 'report.json'), 'utf8'));
+  expect(stored).toEqual(JSON.parse(JSON.stringify(approved)));
+  const text = formatReport(approved, 'markdown');
+  for (const layer of ['Inputs', 'Policy', 'Decision', 'Approvals', 'Action', 'Outcome']) expect(text).toContain(layer);
+});
+
+test('a Temporal Schedule runs the export workflow', async () => {
+  const scheduleId = `audit-export-${t.taskQueue}`;
+  const created = await ensureAuditSchedule(t.client, {
+    taskQueue: t.taskQueue,
+    every: '1 hour',
+    scheduleId,
+    input: { taskQueue: t.taskQueue },
+  });
+  expect(created).toEqual({ scheduleId, created: true });
+  expect((await ensureAuditSchedule(t.client, { taskQueue: t.taskQueue, scheduleId })).created).toBe(false);
+  const handle = t.client.schedule.getHandle(scheduleId);
+  try {
+    await handle.trigger();
+    let runId: string | undefined;
+    let workflowId: string | undefined;
+    for (let i = 0; i < 100 && !runId; i++) {
+      const action = (await handle.describe()).info.recentActions.at(-1)?.action;
+      workflowId = action?.workflow.workflowId;
+      runId = action?.workflow.firstExecutionRunId;
+      if (!runId) await new Promise((r) => setTimeout(r, 100));
+    }
+    const run = await t.client.workflow.getHandle(workflowId!, runId).result();
+    expect(run).toMatchObject({ failed: [], size: 3 });
+  } finally {
+    await handle.delete();
+  }
+});
+
+describe('the mandate audit commands', () => {
+  const mandate = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+    const bin = join(__dirname, '..', '..', '..', 'bin', 'mandate.js');
+    const env = {
+      ...process.env,
+      MANDATE_TEMPORAL_ADDRESS: t.address,
+      MANDATE_DATA_DIR: root,
+      MANDATE_AUDIT_SIGNER_KEY: keys.signerKey,
+      MANDATE_AUDIT_VERIFIER_KEY: keys.verifierKey,
+      MANDATE_AUDIT_ORIGIN: origin,
+    };
+    return new Promise((resolve) => {
+      execFile(process.execPath, [bin, ...args], { env, timeout: 120_000 }, (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+  };
+
+  test('export shows progress, exports once, and says when there is nothing new', async () => {
+    const dir = join(root, 'cli-store');
+    const first = await mandate('audit', 'export', '--mission', missions.rejected, '--dir', dir);
+    expect(first).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^exported 1 run\(s\), 0 unchanged, 0 failed; log size 1/),
+    });
+    expect(first.stderr).toMatch(/audit export: 1\/1 runs, [\d.]+\/s, ETA 0s/);
+    const again = await mandate('audit', 'export', '--mission', missions.rejected, '--dir', dir);
+    expect(again).toMatchObject({ code: 0, stdout: expect.stringMatching(/^nothing new to export/) });
+    expect((await mandate('audit', 'export', '--since', 'yesterday')).code).toBe(2);
+  });
+
+  test('verify exits 0 on the exported store and 1, naming what broke, on a tampered copy', async () => {
+    const ok = await mandate('audit', 'verify', '--dir', storeDir);
+    expect(ok).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/OK: every bundle, leaf and checkpoint verifies/),
+    });
+    const dir = join(root, 'tampered-cli');
+    cpSync(storeDir, dir, { recursive: true });
+    const report = join(bundleDir(missions.rejected).replace(storeDir, dir), 'report.json');
+    chmodSync(report, 0o644);
+    writeFileSync(report, readFileSync(report).subarray(0, 50));
+    const broken = await mandate('audit', 'verify', '--dir', dir);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain(`BROKEN bundles/${missions.rejected}/`);
+    expect(broken.stderr).toMatch(/audit verify found 1 problem/);
+  });
+
+  test('report prints every layer in each format; replay accepts a bundle directory; usage errors exit 2', async () => {
+    const html = await mandate('audit', 'report', bundleDir(missions.approved), '--format', 'html');
+    expect(html.code).toBe(0);
+    for (const layer of ['1. Inputs', '2. Policy', '3. Decision', '4. Approvals', '5. Action', '6. Outcome']) {
+      expect(html.stdout).toContain(`<h2>${layer}</h2>`);
+    }
+    const fromServer = await mandate('audit', 'report', '--mission', missions.rejected, '--format', 'markdown');
+    expect(fromServer).toMatchObject({ code: 0, stdout: expect.stringContaining('needs RMA first') });
+    const replay = await mandate('audit', 'replay', bundleDir(missions.allowed), '--workflow-bundle', bundlePath());
+    expect(replay).toMatchObject({ code: 0, stdout: expect.stringMatching(/^replay OK/) });
+    expect((await mandate('audit', 'replay')).code).toBe(2);
+    expect((await mandate('audit', 'report', 'x', '--format', 'pdf')).code).toBe(2);
+  });
+});
