@@ -30,7 +30,12 @@ async function main(): Promise<void> {
   });
   seedEnterpriseDb(config.enterpriseDb);
 
-  const deps = buildMissionDeps({ enterpriseDb: config.enterpriseDb, catalogDir: config.catalogDir });
+  const deps = buildMissionDeps({
+    enterpriseDb: config.enterpriseDb,
+    catalogDir: config.catalogDir,
+    grantKeyFile: config.grantKeyFile,
+    notify: { webhookUrl: config.notifyWebhook, file: `${config.dataDir}/approval-notices.jsonl` },
+  });
   const native = await NativeConnection.connect({ address: server.address });
   say('Starting the mission worker (bundling workflow code)…');
   const worker = await createMissionWorker({

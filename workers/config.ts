@@ -19,6 +19,10 @@ const Config = z.object({
   MANDATE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   MANDATE_APPROVALS_PORT: z.coerce.number().int().min(1).max(65535).default(8780),
   MANDATE_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  /** Approval notices (requests, escalations) are POSTed here; default: a JSON-lines file in the data dir. */
+  MANDATE_NOTIFY_WEBHOOK: z.url({ protocol: /^https?$/ }).optional(),
+  /** The worker's Ed25519 grant key pair (JSON); created on first start when missing. */
+  MANDATE_GRANT_KEY_FILE: z.string().min(1).optional(),
 });
 
 export interface MandateConfig {
@@ -31,6 +35,8 @@ export interface MandateConfig {
   logLevel: z.infer<typeof Config>['MANDATE_LOG_LEVEL'];
   approvalsPort: number;
   temporalUiPort: number;
+  notifyWebhook?: string;
+  grantKeyFile: string;
 }
 
 export class ConfigError extends Error {
@@ -55,6 +61,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MandateConfig 
     logLevel: c.MANDATE_LOG_LEVEL,
     approvalsPort: c.MANDATE_APPROVALS_PORT,
     temporalUiPort: c.MANDATE_TEMPORAL_UI_PORT,
+    notifyWebhook: c.MANDATE_NOTIFY_WEBHOOK,
+    grantKeyFile: resolve(c.MANDATE_GRANT_KEY_FILE ?? `${dataDir}/keys/grant-ed25519.json`),
   };
 }
 

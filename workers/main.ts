@@ -10,7 +10,12 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, 'mandate-worker');
   installTemporalLogging(logger);
   seedEnterpriseDb(config.enterpriseDb);
-  const deps = buildMissionDeps({ enterpriseDb: config.enterpriseDb, catalogDir: config.catalogDir });
+  const deps = buildMissionDeps({
+    enterpriseDb: config.enterpriseDb,
+    catalogDir: config.catalogDir,
+    grantKeyFile: config.grantKeyFile,
+    notify: { webhookUrl: config.notifyWebhook, file: `${config.dataDir}/approval-notices.jsonl` },
+  });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createMissionWorker({
     connection,

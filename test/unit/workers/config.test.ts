@@ -24,6 +24,8 @@ describe('loadConfig', () => {
       logLevel: 'info',
       approvalsPort: 8780,
       temporalUiPort: 8233,
+      notifyWebhook: undefined,
+      grantKeyFile: join(resolve('.mandate'), 'keys', 'grant-ed25519.json'),
     });
   });
 
@@ -39,6 +41,8 @@ describe('loadConfig', () => {
         MANDATE_LOG_LEVEL: 'debug',
         MANDATE_APPROVALS_PORT: '9000',
         MANDATE_TEMPORAL_UI_PORT: '65535',
+        MANDATE_NOTIFY_WEBHOOK: 'https://hooks.example.com/mandate',
+        MANDATE_GRANT_KEY_FILE: 'keys/grant.json',
       }),
     ).toEqual({
       temporalAddress: 'temporal.internal:7233',
@@ -50,7 +54,13 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       approvalsPort: 9000,
       temporalUiPort: 65535,
+      notifyWebhook: 'https://hooks.example.com/mandate',
+      grantKeyFile: resolve('keys/grant.json'),
     });
+  });
+
+  it('refuses a notify webhook that is not an http(s) URL', () => {
+    expect(() => loadConfig({ MANDATE_NOTIFY_WEBHOOK: 'ftp://hooks.example.com/x' })).toThrow(/MANDATE_NOTIFY_WEBHOOK/);
   });
 
   it('puts the enterprise database in the data dir unless told otherwise', () => {
