@@ -1,18 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import Database from 'better-sqlite3';
-import { seedEnterpriseDb } from '../activities/integrations/enterprise-db-seed';
 import type { CommandContext } from '../cli/commands';
 import { approvalsList, decideCommand, missionShow, missionStart } from '../cli/commands';
 import { Catalog } from '../core/catalog';
 import type { MissionResult } from '../workflows/definitions';
 import { stateQuery } from '../workflows/definitions';
-import { buildMissionDeps, createMissionWorker } from '../workers/worker';
-import { startDevServer } from './temporal/dev-server';
 import { demoAudit } from './demo-audit';
+import { startEmbeddedStack } from './embedded-stack';
 
 /**
  * `npm run demo`: a scripted, non-interactive tour on the embedded defaults. It starts its own dev
@@ -23,19 +17,9 @@ const say = (line = '') => console.log(line);
 const banner = (title: string) => say(`\n=== ${title} ${'='.repeat(Math.max(0, 70 - title.length))}`);
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const workDir = mkdtempSync(join(tmpdir(), 'mandate-demo-'));
-  const dbPath = join(workDir, 'enterprise.db');
   say('Starting a Temporal dev server, the sample enterprise database and a mission worker…');
-  const server = await startDevServer({ log: say });
-  seedEnterpriseDb(dbPath);
-  const deps = buildMissionDeps({ enterpriseDb: dbPath });
-  const native = await NativeConnection.connect({ address: server.address });
-  const taskQueue = 'mandate-demo';
-  const worker = await createMissionWorker({ connection: native, taskQueue, deps });
-  const running = worker.run();
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
+  const stack = await startEmbeddedStack({ name: 'demo', log: say });
+  const { client, taskQueue, workDir, dbPath } = stack;
   const ctx: CommandContext = { client, catalog: Catalog.load(), taskQueue, json: false, out: say };
   const refunds = (missionId: string) => {
     const db = new Database(dbPath, { readonly: true });
@@ -110,13 +94,7 @@ async function main(): Promise<void> {
     banner('Done');
     say('Three missions: one allowed by policy, one approved and executed once, one rejected with nothing executed.');
   } finally {
-    worker.shutdown();
-    await running.catch(() => undefined);
-    deps.close();
-    await native.close();
-    await connection.close();
-    await server.stop();
-    rmSync(workDir, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 

@@ -1,11 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { seedEnterpriseDb } from '../../activities/integrations/enterprise-db-seed';
-import { buildMissionDeps, createMissionWorker } from '../../workers/worker';
-import { startDevServer } from '../temporal/dev-server';
+import { startEmbeddedStack } from '../embedded-stack';
 import { benchDecisions } from './decisions';
 import { benchAudit } from './audit';
 import { benchGovernance } from './governance';
@@ -18,18 +14,8 @@ async function main(): Promise<void> {
   const flag = process.argv.indexOf('--missions');
   const missions = flag > 0 ? Number(process.argv[flag + 1]) : 40;
   if (!Number.isInteger(missions) || missions < 1) throw new Error('--missions must be a positive whole number');
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-
-  const server = await startDevServer({ log: console.log });
-  const dbPath = join(mkdtempSync(join(tmpdir(), 'mandate-bench-')), 'enterprise.db');
-  seedEnterpriseDb(dbPath, { extraSmallCases: missions + 5 });
-  const deps = buildMissionDeps({ enterpriseDb: dbPath });
-  const native = await NativeConnection.connect({ address: server.address });
-  const taskQueue = 'mandate-bench';
-  const worker = await createMissionWorker({ connection: native, taskQueue, deps });
-  const running = worker.run();
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
+  const stack = await startEmbeddedStack({ name: 'bench', seed: { extraSmallCases: missions + 5 }, log: console.log });
+  const { client, taskQueue } = stack;
   try {
     console.log(`Warming up…`);
     await benchGovernance(client, taskQueue, 5, 2000 + missions);
@@ -77,12 +63,7 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
     console.log(`wrote ${file}`);
   } finally {
-    worker.shutdown();
-    await running.catch(() => undefined);
-    deps.close();
-    await native.close();
-    await connection.close();
-    await server.stop();
+    await stack.stop();
   }
 }
 

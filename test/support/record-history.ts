@@ -1,15 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startEmbeddedStack } from '../../infra/embedded-stack';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { seedEnterpriseDb } from '../../activities/integrations/enterprise-db-seed';
 import { Catalog } from '../../core/catalog';
 import { decide, startMission } from '../../core/client/missions';
 import { stateQuery } from '../../workflows/definitions';
-import { startDevServer } from '../../infra/temporal/dev-server';
-import { buildMissionDeps, createMissionWorker } from '../../workers/worker';
 
 /**
  * Records the replay fixture: an approved customer-refund mission's full event history, in the JSON
@@ -19,19 +14,12 @@ import { buildMissionDeps, createMissionWorker } from '../../workers/worker';
  *   npx tsx test/support/record-history.ts
  */
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const server = await startDevServer();
-  const dbPath = join(mkdtempSync(join(tmpdir(), 'mandate-record-')), 'enterprise.db');
-  seedEnterpriseDb(dbPath);
-  const deps = buildMissionDeps({ enterpriseDb: dbPath });
-  const native = await NativeConnection.connect({ address: server.address });
-  const worker = await createMissionWorker({ connection: native, taskQueue: 'record', deps });
-  const running = worker.run();
-  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  const stack = await startEmbeddedStack({ name: 'record' });
+  const { client, taskQueue } = stack;
   try {
     const id = await startMission(client, {
       catalog: Catalog.load(),
-      taskQueue: 'record',
+      taskQueue,
       missionType: 'customer-refund',
       input: { caseId: 'CASE-1002' },
       initiator: 'dana.desk',
@@ -50,10 +38,7 @@ async function main(): Promise<void> {
     writeFileSync(out, `${JSON.stringify(JSON.parse(historyToJSON(await handle.fetchHistory())), null, 2)}\n`);
     console.log(`wrote ${out}`);
   } finally {
-    worker.shutdown();
-    await running;
-    deps.close();
-    await server.stop();
+    await stack.stop();
   }
 }
 
