@@ -104,13 +104,19 @@ export const MissionDefinition = z
   .strict();
 export type MissionDefinition = z.infer<typeof MissionDefinition>;
 
+/** Context entries the mission keeps itself; a read cannot overwrite them. */
+export const RESERVED_CONTEXT_NAMES: readonly string[] = ['input', 'lastAction'];
+
 export const ReadStep = z
   .object({
     kind: z.literal('read'),
     operation: operationName,
     params: JsonObject,
-    /** Name under which the result is kept in the mission context. */
-    as: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]*$/),
+    /** Name under which the result is kept in the mission context (never one the mission itself keeps). */
+    as: z
+      .string()
+      .regex(/^[a-zA-Z][a-zA-Z0-9_]*$/)
+      .refine((name) => !RESERVED_CONTEXT_NAMES.includes(name), 'is reserved for the mission (input, lastAction)'),
   })
   .strict();
 export const ProposeStep = z
