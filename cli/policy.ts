@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DecisionService } from '../activities/policy/decision-service';
 import { explain } from '../activities/policy/cedar-engine';
@@ -47,8 +47,7 @@ export function registerPolicyCommands(program: Command, catalogDir: () => strin
     .action((missionType: string, opts: { action: string; initiator: string; priorActions: string }, cmd: Command) => {
       const json = Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);
       const catalog = Catalog.load(catalogDir());
-      const text =
-        opts.action === '-' ? readFileSync(0, 'utf8') : readFileSync(join(process.cwd(), opts.action), 'utf8');
+      const text = opts.action === '-' ? readFileSync(0, 'utf8') : readFileSync(resolve(opts.action), 'utf8');
       const proposed = JSON.parse(text) as { operation: string; params: Record<string, unknown> };
       const decision = DecisionService.load(catalog).decide(catalog.get(missionType).definition, {
         missionId: 'explain',

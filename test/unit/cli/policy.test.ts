@@ -1,0 +1,35 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** `mandate policy test|explain` need no Temporal server: the real binary, run as a user would. */
+function mandate(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const bin = join(__dirname, '..', '..', '..', 'bin', 'mandate.js');
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+test('policy test runs the mission policy table and exits 0 when every case holds', async () => {
+  const run = await mandate('policy', 'test', 'customer-refund');
+  expect(run.code).toBe(0);
+  expect(run.stdout).toMatch(/customer-refund: \d+ passed, 0 failed \(policy [0-9a-f]{12}\)/);
+});
+
+test('policy explain decides one action from a file given by absolute path, and says why', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'mandate-explain-')), 'action.json');
+  const params = { orderId: 'ORD-5010', caseId: 'CASE-1010', amountCents: 240000, currency: 'USD', reason: 'x' };
+  writeFileSync(file, JSON.stringify({ operation: 'refunds.issue', params }));
+  const run = await mandate('policy', 'explain', 'customer-refund', '--action', file, '--json');
+  expect(run.code).toBe(0);
+  expect(JSON.parse(run.stdout)).toMatchObject({
+    outcome: 'require_approval',
+    tier: 'finance',
+    ruleIds: ['refund-large-finance'],
+  });
+  const denied = await mandate('policy', 'explain', 'customer-refund', '--action', file, '--prior-actions', '1');
+  expect(denied.stdout).toMatch(/outcome: deny[\s\S]*refund-once-per-mission/);
+});
