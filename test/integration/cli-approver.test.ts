@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import type { CliRun } from '../support/run-cli';
+import { runCli } from '../support/run-cli';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,28 +25,18 @@ afterAll(async () => {
   await t?.close();
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `mandate` as one user: their own config dir (where `mandate login` stores the token). */
-function mandate(home: string, ...args: string[]): Promise<Run> {
-  const bin = join(__dirname, '..', '..', 'bin', 'mandate.js');
-  const env = {
-    ...process.env,
-    MANDATE_TEMPORAL_ADDRESS: t.address,
-    MANDATE_TASK_QUEUE: t.taskQueue,
-    XDG_CONFIG_HOME: home,
-    MANDATE_APPROVALS_URL: '',
-    MANDATE_APPROVALS_TOKEN: '',
-  };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+function mandate(home: string, ...args: string[]): Promise<CliRun> {
+  return runCli(
+    {
+      MANDATE_TEMPORAL_ADDRESS: t.address,
+      MANDATE_TASK_QUEUE: t.taskQueue,
+      XDG_CONFIG_HOME: home,
+      MANDATE_APPROVALS_URL: '',
+      MANDATE_APPROVALS_TOKEN: '',
+    },
+    args,
+  );
 }
 
 const home = () => mkdtempSync(join(tmpdir(), 'mandate-home-'));

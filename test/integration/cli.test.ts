@@ -1,7 +1,8 @@
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestContext } from '../harness/context';
+import type { CliRun } from '../support/run-cli';
+import { runCli } from '../support/run-cli';
 import type { TestContext } from '../harness/context';
 import { awaitingApproval, result, waitForState } from './helpers';
 
@@ -14,28 +15,18 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function mandate(...args: string[]): Promise<Run> {
-  const bin = join(__dirname, '..', '..', 'bin', 'mandate.js');
+function mandate(...args: string[]): Promise<CliRun> {
   // No approvals service here: a fresh config dir, so a developer's stored login cannot redirect the CLI.
-  const env = {
-    ...process.env,
-    MANDATE_TEMPORAL_ADDRESS: t.address,
-    MANDATE_TASK_QUEUE: t.taskQueue,
-    XDG_CONFIG_HOME: join(t.dbPath, '..', 'config'),
-    MANDATE_APPROVALS_URL: '',
-    MANDATE_APPROVALS_TOKEN: '',
-  };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+  return runCli(
+    {
+      MANDATE_TEMPORAL_ADDRESS: t.address,
+      MANDATE_TASK_QUEUE: t.taskQueue,
+      XDG_CONFIG_HOME: join(t.dbPath, '..', 'config'),
+      MANDATE_APPROVALS_URL: '',
+      MANDATE_APPROVALS_TOKEN: '',
+    },
+    args,
+  );
 }
 
 function inputFile(name: string, value: unknown): string {

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
 import { createTestContext } from '../harness/context';
 import type { TestContext } from '../harness/context';
 import { FakeLlmServer, wire } from '../support/fake-llm-server';
+import { runCli } from '../support/run-cli';
 import { observations, result } from './helpers';
 
 /**
@@ -203,15 +203,8 @@ describe('reasoning through provider SDKs', () => {
   });
 
   /** Runs the real `mandate` binary against this test's server and task queue. */
-  function mandate(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const bin = join(__dirname, '..', '..', 'bin', 'mandate.js');
-    const env = { ...process.env, MANDATE_TEMPORAL_ADDRESS: t.address, MANDATE_TASK_QUEUE: t.taskQueue };
-    return new Promise((resolve) => {
-      execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) =>
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
-  }
+  const mandate = (...args: string[]) =>
+    runCli({ MANDATE_TEMPORAL_ADDRESS: t.address, MANDATE_TASK_QUEUE: t.taskQueue }, args);
 
   test('mandate mission start --provider openai:… works against a compatible server, and fails at once without a key', async () => {
     const input = join(t.dbPath, '..', 'input.json');

@@ -33,6 +33,7 @@ import { generateKeyPair } from '../../../core/signed-note';
 import { provisionTemporalCli } from '../../../infra/temporal/provision-cli';
 import { auditExport as auditExportWorkflow } from '../../../workflows/audit-export';
 import { buildMissionDeps, createMissionWorker } from '../../../workers/worker';
+import { runCli } from '../../support/run-cli';
 import { createTestContext } from '../../harness/context';
 import type { TestContext } from '../../harness/context';
 import { expectEveryMutationDetected } from '../../unit/audit/tamper';
@@ -295,22 +296,18 @@ test('a Temporal Schedule runs the export workflow', async () => {
 });
 
 describe('the mandate audit commands', () => {
-  const mandate = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-    const bin = join(__dirname, '..', '..', '..', 'bin', 'mandate.js');
-    const env = {
-      ...process.env,
-      MANDATE_TEMPORAL_ADDRESS: t.address,
-      MANDATE_DATA_DIR: root,
-      MANDATE_AUDIT_SIGNER_KEY: keys.signerKey,
-      MANDATE_AUDIT_VERIFIER_KEY: keys.verifierKey,
-      MANDATE_AUDIT_ORIGIN: origin,
-    };
-    return new Promise((resolve) => {
-      execFile(process.execPath, [bin, ...args], { env, timeout: 120_000 }, (error, stdout, stderr) => {
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
-    });
-  };
+  const mandate = (...args: string[]) =>
+    runCli(
+      {
+        MANDATE_TEMPORAL_ADDRESS: t.address,
+        MANDATE_DATA_DIR: root,
+        MANDATE_AUDIT_SIGNER_KEY: keys.signerKey,
+        MANDATE_AUDIT_VERIFIER_KEY: keys.verifierKey,
+        MANDATE_AUDIT_ORIGIN: origin,
+      },
+      args,
+      120_000,
+    );
 
   test('export shows progress, exports once, and says when there is nothing new', async () => {
     const dir = join(root, 'cli-store');

@@ -1,17 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCli } from '../../support/run-cli';
 
 /** `mandate policy test|explain` need no Temporal server: the real binary, run as a user would. */
-function mandate(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const bin = join(__dirname, '..', '..', '..', 'bin', 'mandate.js');
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 60_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const mandate = (...args: string[]) => runCli({}, args);
 
 test('policy test runs the mission policy table and exits 0 when every case holds', async () => {
   const run = await mandate('policy', 'test', 'customer-refund');
