@@ -5,7 +5,7 @@ import { createLocalToken } from '../approvals-ui/local-tokens';
 import type { QueueEntry } from '../approvals-ui/desk';
 import type { MissionDetail } from '../core/client/missions';
 import { loadApprovalsConfig, loadConfig } from '../workers/config';
-import { approvalsList, decideCommand, missionShow } from './commands';
+import { approvalsList, decideCommand, missionShow, QUEUE_COLUMNS } from './commands';
 import { temporalContext } from './context';
 import type { GlobalOptions } from './context';
 import { amountOf, printJson, relative, table } from './output';
@@ -101,13 +101,7 @@ export function registerApproverCommands(program: Command): void {
       if (isJson(cmd)) return printJson(items);
       say(
         table(items, [
-          { header: 'mission', value: (i) => i.missionId },
-          { header: 'action', value: (i) => i.actionId },
-          { header: 'operation', value: (i) => i.operation },
-          { header: 'amount', value: (i) => amountOf(i.params) },
-          { header: 'tier', value: (i) => i.tier },
-          { header: 'initiator', value: (i) => i.initiator },
-          { header: 'deadline', value: (i) => `${i.deadline} (${relative(i.deadline)})` },
+          ...QUEUE_COLUMNS,
           ...(opts.all ? [{ header: 'you', value: (i: QueueEntry) => i.refusal?.code ?? 'may decide' }] : []),
         ]),
       );

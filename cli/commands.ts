@@ -9,8 +9,9 @@ import {
   pendingAction,
   startMission,
 } from '../core/client/missions';
-import type { MissionDetail } from '../core/client/missions';
+import type { MissionDetail, PendingItem } from '../core/client/missions';
 import { observationsQuery } from '../workflows/definitions';
+import type { Column } from './output';
 import { amountOf, printJson, relative, table } from './output';
 
 /**
@@ -125,21 +126,26 @@ export async function missionShow(ctx: CommandContext, missionId: string): Promi
   return detail;
 }
 
+type QueueRow = Pick<
+  PendingItem,
+  'missionId' | 'actionId' | 'operation' | 'params' | 'tier' | 'initiator' | 'deadline'
+>;
+
+/** The Decision Queue's columns, shared by the direct and the service-backed `approvals list`. */
+export const QUEUE_COLUMNS: Column<QueueRow>[] = [
+  { header: 'mission', value: (i) => i.missionId },
+  { header: 'action', value: (i) => i.actionId },
+  { header: 'operation', value: (i) => i.operation },
+  { header: 'amount', value: (i) => amountOf(i.params) },
+  { header: 'tier', value: (i) => i.tier },
+  { header: 'initiator', value: (i) => i.initiator },
+  { header: 'deadline', value: (i) => `${i.deadline} (${relative(i.deadline)})` },
+];
+
 export async function approvalsList(ctx: CommandContext): Promise<void> {
   const items = await listPendingApprovals(ctx.client);
   if (ctx.json) return printJson(items);
-  say(
-    ctx,
-    table(items, [
-      { header: 'mission', value: (i) => i.missionId },
-      { header: 'action', value: (i) => i.actionId },
-      { header: 'operation', value: (i) => i.operation },
-      { header: 'amount', value: (i) => amountOf(i.params) },
-      { header: 'tier', value: (i) => i.tier },
-      { header: 'initiator', value: (i) => i.initiator },
-      { header: 'deadline', value: (i) => `${i.deadline} (${relative(i.deadline)})` },
-    ]),
-  );
+  say(ctx, table(items, QUEUE_COLUMNS));
 }
 
 export async function decideCommand(
