@@ -181,6 +181,23 @@ export function createActivities(deps: ActivityDeps) {
     async decideAction(raw: z.input<typeof DecideInput>): Promise<BoundDecision> {
       const input = parse(DecideInput, raw, 'decideAction');
       const entry = entryAt(input.missionType, input.definitionVersion);
+      const { operation, params } = input.action;
+      // Params the integration would refuse are denied here, so the mission ends `denied` with the reason
+      // instead of being granted an action that cannot run (policy sees only the attributes it declares).
+      const spec = deps.integrations[entry.definition.integration]?.operations[operation];
+      const check = spec?.kind === 'write' ? spec.params.safeParse(params) : undefined;
+      if (check && !check.success) {
+        const problems = check.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
+        return {
+          outcome: 'deny',
+          ruleIds: [],
+          reasons: [`params do not satisfy ${operation}: ${problems}`],
+          policyVersion: deps.decisions.policyVersionOf(entry.definition),
+          errors: [],
+          paramsHash: actionParamsHash(operation, params),
+          engine: entry.definition.decision.engine,
+        };
+      }
       return deps.decisions.decide(entry.definition, { ...input, now: new Date() });
     },
 

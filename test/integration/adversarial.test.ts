@@ -454,7 +454,7 @@ const NAMED: { name: string; script: MissionScript; verdict: string; rows: numbe
     rows: 1,
   },
   {
-    name: 'a proposal carrying its own grant and approver claims still waits; nobody decides: rejected',
+    name: 'a proposal carrying its own grant and approver claims is denied: the operation does not take them',
     script: {
       caseId: 'CASE-1008',
       slots: [
@@ -467,7 +467,7 @@ const NAMED: { name: string; script: MissionScript; verdict: string; rows: numbe
       tail: 'finish',
       approvals: [{ verdict: 'abstain', forgeries: ['signal', 'wrongRole'] }],
     },
-    verdict: 'rejected',
+    verdict: 'denied',
     rows: 0,
   },
   {
@@ -538,11 +538,10 @@ test('named attacks: loop, tamper after approval, self-granted proposal, forged 
     // wrongHash, wrongPolicy, initiator, wrongRole, unbound, doubleVote: six refusals each.
     expect(outcomes[1].log.forgeriesRefused).toBeGreaterThanOrEqual(5);
     expect(outcomes[3].log.forgeriesRefused).toBe(6);
-    const refusedSignals = (await observations(t.client, outcomes[2].missionId)).filter(
-      (x) => x.kind === 'approval_refused',
-    );
-    // One forged signal per ladder step (supervisor, then support-manager after escalation), each refused.
-    expect(refusedSignals.length).toBe(2);
+    // The self-granted proposal never reaches the gate: denied at decision time, naming the smuggled fields.
+    const selfGranted = await observations(t.client, outcomes[2].missionId);
+    expect(selfGranted.map((x) => x.kind)).not.toContain('approval_requested');
+    expect(outcomes[2].summary).toMatch(/params do not satisfy refunds\.issue: .*Unrecognized keys/);
   } finally {
     await t.close();
   }

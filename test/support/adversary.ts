@@ -1,3 +1,4 @@
+import { RefundParams } from '../../activities/integrations/enterprise-db';
 import fc from 'fast-check';
 import type { ReasoningProvider, ReasoningReply, ReasoningRequest } from '../../activities/reasoning/provider';
 import { ReasoningStep } from '../../core/mission';
@@ -357,6 +358,8 @@ export function expectedDecision(
 ): { outcome: 'allow' | 'require_approval' | 'deny'; tier?: string } {
   const deny = { outcome: 'deny' as const };
   if (operation !== 'refunds.issue' || prior >= 1) return deny;
+  // Params the integration's schema refuses are denied before policy (activities/index.ts decideAction).
+  if (!RefundParams.safeParse(params).success) return deny;
   if ('priorActions' in params && params.priorActions !== prior) return deny;
   // The Cedar schema declares these context attributes: a missing or mistyped one fails validation (deny).
   if (!['orderId', 'caseId', 'currency', 'reason'].every((k) => typeof params[k] === 'string')) return deny;
