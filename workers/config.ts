@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { OidcLoginOptions } from '../approvals-ui/oidc-login';
 
 /**
  * The one configuration module: read from the environment at process start by workers, the
@@ -124,15 +125,7 @@ const ApprovalsEnv = z.object({
 export interface ApprovalsConfig {
   tokensFile?: string;
   oidc?: { issuer: string; audience: string; jwksUrl: string };
-  oidcLogin?: {
-    issuer: string;
-    jwksUrl: string;
-    clientId: string;
-    clientSecret?: string;
-    authorizationUrl: string;
-    tokenUrl: string;
-    redirectUrl: string;
-  };
+  oidcLogin?: OidcLoginOptions;
   signingKey?: string;
   secureCookies: boolean;
   tierRoles: Record<string, string[]>;

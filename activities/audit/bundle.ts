@@ -1,7 +1,7 @@
 import { canonicalJson } from '../../core/hash';
 import type { HistoryJson } from './history';
 import { canonicalHistoryBytes } from './history';
-import type { DecisionReport } from './report';
+import type { DecisionReport, RunFacts } from './report';
 import { buildDecisionReport } from './report';
 import { sha256Hex } from './store';
 
@@ -22,17 +22,10 @@ export const MANIFEST_SCHEMA = 'mandate.audit.manifest/v1';
 export const PART_NAMES = ['history.json', 'report.json'] as const;
 export type PartName = (typeof PART_NAMES)[number];
 
-export interface BundleManifest {
+export interface BundleManifest extends RunFacts {
   schema: typeof MANIFEST_SCHEMA;
   workflowId: string;
   runId: string;
-  workflowType?: string;
-  missionType?: string;
-  definitionVersion?: string;
-  policyVersions: string[];
-  workerBuildIds: string[];
-  startedAt?: string;
-  closedAt?: string;
   status: string;
   parts: Record<PartName, { sha256: string; size: number }>;
 }

@@ -90,10 +90,8 @@ export interface ReportNote {
   note: string;
 }
 
-export interface DecisionReport {
-  schema: typeof REPORT_SCHEMA;
-  workflowId?: string;
-  runId?: string;
+/** What a run's history says about the run itself; the report and the bundle manifest both carry it. */
+export interface RunFacts {
   workflowType?: string;
   missionType?: string;
   definitionVersion?: string;
@@ -101,6 +99,12 @@ export interface DecisionReport {
   workerBuildIds: string[];
   startedAt?: string;
   closedAt?: string;
+}
+
+export interface DecisionReport extends RunFacts {
+  schema: typeof REPORT_SCHEMA;
+  workflowId?: string;
+  runId?: string;
   layers: {
     inputs: ReportInputs;
     policy: ReportPolicy[];
