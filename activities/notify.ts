@@ -1,6 +1,8 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { PendingApproval } from '../core/approval';
+import { z } from 'zod';
+import type { PendingApproval } from '../contract/mission';
+import { parse } from './support';
 
 /** A notice to the approvers of a ladder step (on request and on each escalation). */
 export interface ApprovalNotice {
@@ -52,5 +54,22 @@ function summarise({ missionId, missionType, escalated, pending }: ApprovalNotic
     roles: pending.roles,
     quorum: pending.quorum,
     deadline: pending.deadline,
+  };
+}
+
+export const NotifyApproversInput = z.object({
+  missionId: z.string(),
+  missionType: z.string(),
+  escalated: z.boolean(),
+  pending: z.custom<PendingApproval>(
+    (v) => typeof v === 'object' && v !== null && 'actionId' in v,
+    'a pending approval',
+  ),
+});
+
+/** Tells a ladder step's approvers that an action waits for them. */
+export function notifyApproversActivity(notifier: Notifier) {
+  return async function notifyApprovers(raw: z.input<typeof NotifyApproversInput>): Promise<void> {
+    await notifier.notify(parse(NotifyApproversInput, raw, 'notifyApprovers'));
   };
 }

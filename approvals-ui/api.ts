@@ -34,7 +34,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   app.get<{ Params: { id: string } }>('/api/missions/:id', async (request) => {
     const { principal } = await apiPrincipal(request, auth, sessions);
     const view = await desk.mission(principal, request.params.id);
-    return { ...view.detail, actions: view.actions, decided: view.decided };
+    return { ...view.detail, actions: view.actions, settled: view.settled };
   });
 
   app.get('/api/decisions/mine', async (request) => {
@@ -57,7 +57,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       const body = (request.body ?? {}) as Record<string, unknown>;
       if (typeof body !== 'object' || Array.isArray(body))
         throw new DeskError('bad_request', 'body must be a JSON object');
-      const result = await desk.decide(principal, request.params.id, request.params.actionId, body);
+      const result = await desk.vote(principal, request.params.id, request.params.actionId, body);
       return { result };
     },
   );

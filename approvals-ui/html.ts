@@ -1,4 +1,7 @@
+import { relativeTime } from '../core/format';
 import type { Principal } from './auth';
+
+export { formatAmount as amount } from '../core/format';
 
 /** HTML building blocks: every interpolated value goes through {@link esc}. */
 export function esc(value: unknown): string {
@@ -30,24 +33,9 @@ export function layout(o: LayoutOptions): string {
 <main>${o.body}</main></body></html>`;
 }
 
-/** Amount in cents as "450.00 USD", when the params carry one. */
-export function amount(params: Record<string, unknown>): string {
-  const cents = params.amountCents;
-  if (typeof cents !== 'number') return '';
-  return `${(cents / 100).toFixed(2)}${typeof params.currency === 'string' ? ` ${params.currency}` : ''}`;
-}
-
 /** "in 3m 20s" / "expired 5s ago"; the page script keeps it current. */
 export function timeLeft(deadline: string, now = Date.now()): string {
-  const ms = Date.parse(deadline) - now;
-  const s = Math.round(Math.abs(ms) / 1000);
-  const text =
-    s < 60
-      ? `${s}s`
-      : s < 3600
-        ? `${Math.floor(s / 60)}m ${s % 60}s`
-        : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
-  return ms > 0 ? `in ${text}` : `expired ${text} ago`;
+  return relativeTime(deadline, now, 'expired ');
 }
 
 export function paramsList(params: Record<string, unknown>): string {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { OidcLoginOptions } from '../config';
 import { html } from './app';
 import { oidc } from './oidc';
 import { loginPage } from './pages';
@@ -12,16 +13,6 @@ import { readCookie } from './session';
  * short-lived cookie and `nonce` checked in the ID token, which is verified against the JWKS like
  * any bearer token (audience = the client id).
  */
-export interface OidcLoginOptions {
-  issuer: string;
-  jwksUrl: string;
-  clientId: string;
-  clientSecret?: string;
-  authorizationUrl: string;
-  tokenUrl: string;
-  /** Where the provider sends the browser back: `<public URL>/login/oidc/callback`. */
-  redirectUrl: string;
-}
 
 const FLOW_TTL_MS = 10 * 60 * 1000;
 const FLOW_COOKIE = 'mandate_oidc_state';

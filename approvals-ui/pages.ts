@@ -1,5 +1,5 @@
 import type { Principal } from './auth';
-import type { ActionView, MissionView, QueueEntry, RecentDecision, RefusalCode } from './desk';
+import type { ActionView, MissionView, QueueEntry, RecentVote, RefusalCode } from './desk';
 import { amount, esc, layout, paramsList, timeLeft } from './html';
 
 /** Server-rendered pages. Readable without JavaScript; /static/app.js adds countdowns and the live rail. */
@@ -31,7 +31,7 @@ export function queuePage(
   csrf: string,
   entries: QueueEntry[],
   filters: QueueFilters,
-  recent: RecentDecision[],
+  recent: RecentVote[],
 ): string {
   const types = [...new Set(entries.map((e) => e.missionType))].sort();
   const tiers = [...new Set(entries.map((e) => e.tier))].sort();
@@ -77,7 +77,7 @@ ${e.refusal ? `<p class="note">Read-only: ${esc(e.refusal.message)}</p>` : ''}</
 export function missionPage(principal: Principal, csrf: string, view: MissionView): string {
   const { state, observations, summary } = view.detail;
   const actions = view.actions.map((a) => actionSection(a, state.missionId, csrf)).join('\n');
-  const decided = view.decided
+  const decided = view.settled
     .map(
       (d) =>
         `<li data-testid="decided-${esc(d.actionId)}">${esc(d.actionId)}: ${

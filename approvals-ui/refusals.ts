@@ -1,9 +1,13 @@
-import { DecisionRefused, MissionClosed, MissionNotFound } from '../core/client/missions';
+import { MissionClosed, MissionNotFound, VoteRefused } from '../client/errors';
+import type { PendingApproval, VoteRefusalCode } from '../contract/mission';
+import type { GateView } from '../core/votes';
+import { validateVote } from '../core/votes';
 import type { Principal } from './auth';
 
 /**
- * Why a decision is refused, as a code the pages, the JSON API and the CLI share, and the rules
- * that decide whether a principal may decide an action at all.
+ * Why a vote is refused, as a code the pages, the JSON API and the CLI share. Whether a principal
+ * may vote is decided by the workflow's own rules (`core/votes`), so the service never promises
+ * what the mission would refuse; the workflow's refusals arrive as codes, never parsed from prose.
  */
 
 /** Refusal codes and their HTTP status. */
@@ -38,47 +42,69 @@ export class DeskError extends Error {
   }
 }
 
-/** What {@link refusalFor} needs to know about a pending action. */
-export interface DecidableAction {
-  tier: string;
-  deadline: string;
-  expired: boolean;
-  roles: string[];
-  votes: { approver: string }[];
-}
+/** The service's code for each of the workflow's vote refusal codes. */
+const FROM_VOTE: Record<VoteRefusalCode, RefusalCode> = {
+  malformed: 'bad_request',
+  reason_required: 'reason_required',
+  already_decided: 'already_decided',
+  expired: 'expired',
+  not_pending: 'not_pending',
+  initiator: 'initiator',
+  unbound: 'bad_request',
+  stale: 'stale',
+  not_your_step: 'not_your_tier',
+  already_voted: 'already_decided',
+};
 
-/** Why this principal may not decide the action, or undefined when they may. */
+/** What {@link refusalFor} needs to know about a pending action. */
+export type DecidableAction = Pick<
+  PendingApproval,
+  'actionId' | 'tier' | 'deadline' | 'roles' | 'paramsHash' | 'policyVersion'
+> & { expired: boolean };
+
+/** Why this principal may not vote on the action, or undefined when they may. */
 export function refusalFor(
   principal: Principal,
   action: DecidableAction,
-  initiator: string,
+  gate: GateView,
 ): { code: RefusalCode; message: string } | undefined {
   if (action.expired) return { code: 'expired', message: `the deadline passed at ${action.deadline}` };
-  if (principal.subject === initiator) {
-    return { code: 'initiator', message: `you initiated this mission: separation of duties forbids deciding it` };
-  }
-  if (!principal.roles.some((r) => action.roles.includes(r))) {
-    return {
-      code: 'not_your_tier',
-      message: `this ${action.tier} step needs one of the roles ${action.roles.join(', ')}; you hold ${principal.roles.join(', ') || 'none'}`,
-    };
-  }
-  if (action.votes.some((v) => v.approver === principal.subject)) {
-    return { code: 'already_decided', message: 'you already voted on this action' };
-  }
-  return undefined;
+  const check = validateVote(
+    {
+      actionId: action.actionId,
+      decision: 'approve',
+      approver: principal.subject,
+      roles: principal.roles,
+      paramsHash: action.paramsHash,
+      policyVersion: action.policyVersion,
+    },
+    gate,
+  );
+  if (check.ok) return undefined;
+  const code = FROM_VOTE[check.code];
+  return { code, message: inOurWords(check.code, principal, action) ?? check.message };
 }
 
-/** Maps the workflow's refusals (and missing or closed missions) onto refusal codes. */
+function inOurWords(code: VoteRefusalCode, principal: Principal, action: DecidableAction): string | undefined {
+  switch (code) {
+    case 'initiator':
+      return 'you initiated this mission: separation of duties forbids deciding it';
+    case 'not_your_step':
+      return `this ${action.tier} step needs one of the roles ${action.roles.join(', ')}; you hold ${principal.roles.join(', ') || 'none'}`;
+    case 'already_voted':
+      return 'you already voted on this action';
+    default:
+      return undefined;
+  }
+}
+
+/** Maps the client's errors (the workflow's refusals, missing or closed missions) onto refusal codes. */
 export function toDeskError(err: unknown): Error {
   if (err instanceof MissionNotFound) return new DeskError('not_found', err.message);
   if (err instanceof MissionClosed) return new DeskError('mission_closed', err.message);
-  if (err instanceof DecisionRefused) {
-    if (/approval timeout/.test(err.message)) return new DeskError('expired', err.message);
-    if (/already taken/.test(err.message)) return new DeskError('already_decided', err.message);
-    if (/separation of duties/.test(err.message)) return new DeskError('initiator', err.message);
-    if (/reason is required/.test(err.message)) return new DeskError('reason_required', err.message);
-    return new DeskError('refused', err.message);
+  if (err instanceof VoteRefused) {
+    if (err.code === 'mission_closed') return new DeskError('mission_closed', err.message);
+    return new DeskError(FROM_VOTE[err.code], err.message);
   }
   return err as Error;
 }

@@ -109,7 +109,7 @@ export function registerPages(app: FastifyInstance, deps: PageDeps): void {
         return refuse(new DeskError('bad_request', 'tick the confirmation of the operation and params to approve'));
       }
       try {
-        const result = await desk.decide(session.principal, id, actionId, {
+        const result = await desk.vote(session.principal, id, actionId, {
           decision: form.decision,
           reason: form.reason,
           paramsHash: form.paramsHash,

@@ -9,7 +9,7 @@ import { ApprovalsDesk } from './desk';
 import { localTokens } from './local-tokens';
 import { oidc } from './oidc';
 import { registerOidcLogin } from './oidc-login';
-import type { OidcLoginOptions } from './oidc-login';
+import type { OidcLoginOptions } from '../config';
 import type { OidcOptions } from './oidc';
 import { RateLimiter } from './rate-limit';
 import { registerPages } from './routes';
@@ -34,8 +34,6 @@ export interface ApprovalsServiceOptions {
   authenticators?: Authenticator[];
   /** Ed25519 private key, PKCS#8 PEM: decisions are forwarded unsigned without it. */
   signingKeyPem?: string;
-  /** Roles per tier while pending actions carry no roles of their own. */
-  tierRoles?: Record<string, string[]>;
   /** Secure cookies (default true). */
   secureCookies?: boolean;
   rateLimits?: { login?: number; decide?: number; windowMs?: number };
@@ -51,7 +49,6 @@ export function createApprovalsService(options: ApprovalsServiceOptions): Fastif
     client: options.client,
     taskQueue: options.taskQueue,
     signer: options.signingKeyPem ? createAttestationSigner(options.signingKeyPem) : undefined,
-    tierRoles: options.tierRoles ?? { supervisor: ['supervisor'] },
   });
   const secure = options.secureCookies ?? true;
   const sessions = new SessionStore(secure);

@@ -3,17 +3,17 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createLocalToken } from '../approvals-ui/local-tokens';
 import type { QueueEntry } from '../approvals-ui/desk';
-import type { MissionDetail } from '../core/client/missions';
-import { loadApprovalsConfig, loadConfig } from '../workers/config';
-import { approvalsList, decideCommand, missionShow, QUEUE_COLUMNS } from './commands';
-import { temporalContext } from './context';
+import type { MissionDetail } from '../client/missions';
+import { formatAmount, relativeTime } from '../core/format';
+import { approvalsList, missionShow, QUEUE_COLUMNS, voteCommand } from './commands';
+import { cliConfig, temporalContext } from './context';
 import type { GlobalOptions } from './context';
-import { amountOf, printJson, relative, table } from './output';
+import { printJson, table } from './output';
 import type { ApprovalsServiceClient } from './service-client';
 import {
   ApprovalsServiceClient as ServiceClient,
   forgetCredentials,
-  serviceFromEnvironment,
+  serviceFromConfig,
   storeCredentials,
 } from './service-client';
 
@@ -23,14 +23,14 @@ import {
  */
 type MissionView = MissionDetail & {
   actions: (QueueEntry & { refusal?: { code: string; message: string } })[];
-  decided: { actionId: string; decision: string; approver: string; reason?: string; at: string; expired: boolean }[];
+  settled: { actionId: string; decision: string; approver: string; reason?: string; at: string; expired: boolean }[];
 };
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const isJson = (cmd: Command) => Boolean(cmd.optsWithGlobals<GlobalOptions>().json);
 
 function requireService(): ApprovalsServiceClient {
-  const service = serviceFromEnvironment();
+  const service = serviceFromConfig(cliConfig());
   if (!service) {
     throw new Error(
       'no approvals service configured: run `mandate login --url <service> --token <token>` or set MANDATE_APPROVALS_URL (operators: --direct --as <name>)',
@@ -49,12 +49,13 @@ export function registerApproverCommands(program: Command): void {
     )
     .option('--token <token|->', 'a local token (mdt_…) or an OIDC token; - reads it from stdin')
     .action(async (opts: { url?: string; token?: string }, cmd: Command) => {
-      const url = opts.url ?? loadApprovalsConfig().url ?? `http://localhost:${loadConfig().approvalsPort}`;
+      const config = cliConfig();
+      const url = opts.url ?? config.approvals.url ?? `http://localhost:${config.approvalsPort}`;
       const raw = opts.token === undefined || opts.token === '-' ? readFileSync(0, 'utf8') : opts.token;
       const token = raw.trim();
       if (!token) throw new Error('no token given: --token <token> or pipe it on stdin');
       const me = await new ServiceClient(url, token).get<{ subject: string; roles: string[] }>('/api/me');
-      const path = storeCredentials({ url, token });
+      const path = storeCredentials(config.credentialsFile, { url, token });
       if (isJson(cmd)) return printJson({ ...me, url, stored: path });
       say(`signed in to ${url} as ${me.subject} (roles: ${me.roles.join(', ') || 'none'}); token stored in ${path}`);
     });
@@ -63,7 +64,7 @@ export function registerApproverCommands(program: Command): void {
     .command('logout')
     .description('forget the stored approvals service token')
     .action((_opts: unknown, cmd: Command) => {
-      const removed = forgetCredentials();
+      const removed = forgetCredentials(cliConfig().credentialsFile);
       if (isJson(cmd)) return printJson({ removed });
       say(removed ? 'signed out' : 'no stored token');
     });
@@ -77,7 +78,8 @@ export function registerApproverCommands(program: Command): void {
     .option('--roles <a,b>', 'comma-separated roles, e.g. supervisor', '')
     .option('--file <path>', 'token file (default $MANDATE_APPROVALS_TOKENS_FILE or <data dir>/approvals-tokens.json)')
     .action((opts: { subject: string; roles: string; file?: string }, cmd: Command) => {
-      const file = opts.file ?? loadApprovalsConfig().tokensFile ?? join(loadConfig().dataDir, 'approvals-tokens.json');
+      const config = cliConfig();
+      const file = opts.file ?? config.approvals.tokensFile ?? join(config.dataDir, 'approvals-tokens.json');
       const roles = opts.roles
         .split(',')
         .map((r) => r.trim())
@@ -95,7 +97,7 @@ export function registerApproverCommands(program: Command): void {
     .option('--all', 'with the service: include actions you may not decide')
     .option('--direct', 'operators: read straight from Temporal')
     .action(async (opts: { all?: boolean; direct?: boolean }, cmd: Command) => {
-      const service = opts.direct ? undefined : serviceFromEnvironment();
+      const service = opts.direct ? undefined : serviceFromConfig(cliConfig());
       if (!service) return approvalsList(await temporalContext(cmd));
       const { items } = await service.get<{ items: QueueEntry[] }>(`/api/queue${opts.all ? '?all=1' : ''}`);
       if (isJson(cmd)) return printJson(items);
@@ -111,7 +113,7 @@ export function registerApproverCommands(program: Command): void {
     .description('a mission, its pending actions and the Explain rail')
     .option('--direct', 'operators: read straight from Temporal')
     .action(async (missionId: string, opts: { direct?: boolean }, cmd: Command) => {
-      const service = opts.direct ? undefined : serviceFromEnvironment();
+      const service = opts.direct ? undefined : serviceFromConfig(cliConfig());
       if (!service) return void (await missionShow(await temporalContext(cmd), missionId));
       const view = await service.get<MissionView>(`/api/missions/${encodeURIComponent(missionId)}`);
       if (isJson(cmd)) return printJson(view);
@@ -132,7 +134,7 @@ export function registerApproverCommands(program: Command): void {
           .split(',')
           .map((r) => r.trim())
           .filter(Boolean);
-        return decideCommand(await temporalContext(cmd), missionId, actionId, decision, opts.as, opts.reason, roles);
+        return voteCommand(await temporalContext(cmd), missionId, actionId, decision, opts.as, opts.reason, roles);
       }
       if (opts.as || opts.role) {
         throw new Error(
@@ -184,14 +186,12 @@ function printMission(view: MissionView): void {
   say(`${state.missionId}  ${state.missionType}  status=${state.status}  initiator=${state.initiator}`);
   if (state.summary) say(`verdict: ${state.verdict} — ${state.summary}`);
   for (const a of view.actions) {
-    const step = a.step !== undefined && a.steps ? `step ${a.step + 1}/${a.steps}` : 'step 1/1';
+    const step = `step ${a.step + 1}/${a.steps}`;
     say(
-      `pending: ${a.actionId} ${a.operation} ${amountOf(a.params)} tier=${a.tier} ${step} roles=${a.roles.join(',')} quorum=${a.quorum} deadline ${relative(a.deadline)}`,
+      `pending: ${a.actionId} ${a.operation} ${formatAmount(a.params)} tier=${a.tier} ${step} roles=${a.roles.join(',')} quorum=${a.quorum} deadline ${relativeTime(a.deadline)}`,
     );
     say(`  params ${JSON.stringify(a.params)}`);
-    say(
-      `  policy rules ${a.ruleIds.join(', ') || '—'} version ${a.policyVersion ?? 'unknown'}; params hash ${a.paramsHash}`,
-    );
+    say(`  policy rules ${a.ruleIds.join(', ') || '—'} version ${a.policyVersion}; params hash ${a.paramsHash}`);
     for (const v of a.votes) say(`  vote: ${v.approver} ${v.decision}`);
     say(
       a.refusal
@@ -199,7 +199,7 @@ function printMission(view: MissionView): void {
         : `  you may decide: mandate approve ${state.missionId} ${a.actionId}`,
     );
   }
-  for (const d of view.decided) {
+  for (const d of view.settled) {
     say(
       `decided: ${d.actionId} ${d.expired ? 'expired (rejected, fail closed)' : `${d.decision} by ${d.approver}`}${d.reason && !d.expired ? ` — ${d.reason}` : ''}`,
     );

@@ -1,27 +1,29 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { join, resolve } from 'node:path';
+import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import type { Command } from 'commander';
 import { CommanderError, Option } from 'commander';
-import { applyAttestations, attestationKeyMap } from '../activities/audit/attestation';
-import { AuditExporter } from '../activities/audit/export';
-import type { ExportRunResult } from '../activities/audit/export';
-import type { HistoryJson } from '../activities/audit/history';
-import { parseHistoryJson } from '../activities/audit/history';
-import { buildDecisionReport, recordedApprovalInputs } from '../activities/audit/report';
-import type { DecisionReport } from '../activities/audit/report';
-import { REPORT_FORMATS, formatReport } from '../activities/audit/report-format';
-import type { ReportFormat } from '../activities/audit/report-format';
-import { approvalsPublicKeys, openAuditStore, resolveAuditKeys } from '../activities/audit/setup';
-import type { AuditStore } from '../activities/audit/store';
-import { verifyAuditStore } from '../activities/audit/verify';
-import type { VerifyResult } from '../activities/audit/verify';
-import { ensureAuditSchedule } from '../core/client/audit-schedule';
-import type { AuditConfig } from '../workers/config';
-import { loadAuditConfig, loadConfig } from '../workers/config';
+import { applyAttestations, attestationKeyMap } from '../audit/attestation';
+import { AuditExporter } from '../audit/exporter';
+import type { ExportRunResult } from '../audit/exporter';
+import type { HistoryJson } from '../audit/history';
+import { parseHistoryJson } from '../audit/history';
+import { buildDecisionReport, recordedApprovalInputs } from '../audit/report';
+import type { DecisionReport } from '../audit/report';
+import { REPORT_FORMATS, formatReport } from '../audit/report-format';
+import type { ReportFormat } from '../audit/report-format';
+import { approvalsPublicKeys, openAuditStore, resolveAuditKeys } from '../audit/setup';
+import type { AuditStore } from '../audit/store';
+import { verifyAuditStore } from '../audit/verify';
+import type { VerifyResult } from '../audit/verify';
+import { connectClient } from '../client/connect';
+import { ensureAuditSchedule } from '../client/schedules';
+import type { AuditConfig } from '../config';
+import { ConfigError } from '../config';
 import { WORKFLOWS_PATH } from '../workers/worker';
+import { cliConfig } from './context';
 import { printJson } from './output';
 
 /**
@@ -228,28 +230,29 @@ interface Globals {
 
 async function withClient<T>(cmd: Command, run: (client: Client, globals: Globals) => Promise<T>): Promise<T> {
   const globals = cmd.optsWithGlobals<Globals>();
-  const config = loadConfig();
-  const address = globals.address ?? config.temporalAddress;
-  let connection: Connection;
+  const { temporal } = cliConfig();
+  const connection = await connectClient({
+    address: globals.address ?? temporal.address,
+    namespace: globals.namespace ?? temporal.namespace,
+    hint: 'set MANDATE_TEMPORAL_ADDRESS or --address',
+  });
   try {
-    connection = await Connection.connect({ address, connectTimeout: 5000 });
-  } catch (err) {
-    throw new Error(
-      `cannot reach Temporal at ${address} (${(err as Error).message}); set MANDATE_TEMPORAL_ADDRESS or --address`,
-    );
-  }
-  try {
-    return await run(new Client({ connection, namespace: globals.namespace ?? config.namespace }), globals);
+    return await run(connection.client, globals);
   } finally {
-    await connection.close().catch(() => undefined);
+    await connection.close();
   }
 }
 
+/** The configured audit settings with the command's --store / --dir on top. */
 function auditConfig(opts: { store?: string; dir?: string }): AuditConfig {
-  const env = { ...process.env };
-  if (opts.store) env.MANDATE_AUDIT_STORE = opts.store;
-  if (opts.dir) env.MANDATE_AUDIT_DIR = opts.dir;
-  return loadAuditConfig(env);
+  const config = cliConfig().audit;
+  const store = (opts.store as AuditConfig['store'] | undefined) ?? config.store;
+  if (store === 's3' && !config.s3) {
+    throw new ConfigError(
+      'configuration error: MANDATE_AUDIT_STORE=s3 needs MANDATE_AUDIT_S3_BUCKET, MANDATE_AUDIT_S3_ACCESS_KEY_ID, MANDATE_AUDIT_S3_SECRET_ACCESS_KEY',
+    );
+  }
+  return { ...config, store, ...(opts.dir ? { dir: resolve(opts.dir) } : {}) };
 }
 
 function keysFor(config: AuditConfig, io: AuditIo, generate = true) {
@@ -297,7 +300,7 @@ export function registerAuditCommands(program: Command): void {
       await auditVerify(store, {
         verifierKeys: keys.verifierKeys,
         origin: config.origin,
-        approvalsKeys: approvalsPublicKeys(config, process.env.MANDATE_APPROVALS_SIGNING_KEY),
+        approvalsKeys: approvalsPublicKeys(config, cliConfig().approvals.signingKey),
         json: cmd.optsWithGlobals<Globals>().json,
       });
     });
@@ -326,7 +329,7 @@ export function registerAuditCommands(program: Command): void {
       const history = await historyFrom(source, opts.mission, cmd);
       const config = auditConfig({});
       const report = auditReport(history, {
-        approvalsKeys: approvalsPublicKeys(config, process.env.MANDATE_APPROVALS_SIGNING_KEY),
+        approvalsKeys: approvalsPublicKeys(config, cliConfig().approvals.signingKey),
       });
       const format = cmd.optsWithGlobals<Globals>().json ? 'json' : opts.format;
       process.stdout.write(formatReport(report, format));
@@ -338,7 +341,7 @@ export function registerAuditCommands(program: Command): void {
     .option('--every <duration>', 'interval, e.g. "5 minutes"', '5 minutes')
     .action(async (opts: { every: string }, cmd: Command) =>
       withClient(cmd, async (client, globals) => {
-        const taskQueue = globals.taskQueue ?? loadConfig().taskQueue;
+        const taskQueue = globals.taskQueue ?? cliConfig().temporal.taskQueue;
         const result = await ensureAuditSchedule(client, { taskQueue, every: opts.every });
         if (globals.json) printJson(result);
         else

@@ -1,18 +1,15 @@
 import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
-import type { Catalog } from '../core/catalog';
-import {
-  decide,
-  getMission,
-  listMissions,
-  listPendingApprovals,
-  pendingAction,
-  startMission,
-} from '../core/client/missions';
-import type { MissionDetail, PendingItem } from '../core/client/missions';
-import { observationsQuery } from '../workflows/definitions';
+import type { Catalog } from '../catalog/catalog';
+import type { MissionDetail } from '../client/missions';
+import { getMission, listMissions, startMission } from '../client/missions';
+import type { PendingItem } from '../client/votes';
+import { castVote, listPendingApprovals, pendingAction } from '../client/votes';
+import { observationsQuery } from '../contract/messages';
+import { formatAmount, relativeTime } from '../core/format';
+import { quote } from '../core/visibility';
 import type { Column } from './output';
-import { amountOf, printJson, relative, table } from './output';
+import { printJson, table } from './output';
 
 /**
  * The CLI's commands as plain functions over a Temporal client, so the demo and tests run exactly
@@ -83,7 +80,7 @@ async function firstReasoningStep(ctx: CommandContext, missionId: string, timeou
 }
 
 export async function missionList(ctx: CommandContext, options: { status?: string; limit?: number }): Promise<void> {
-  const where = options.status ? `MissionStatus = '${options.status.replace(/'/g, '')}'` : undefined;
+  const where = options.status ? `MissionStatus = ${quote(options.status)}` : undefined;
   const missions = await listMissions(ctx.client, { where, limit: options.limit });
   if (ctx.json) return printJson(missions);
   say(
@@ -111,7 +108,7 @@ export async function missionShow(ctx: CommandContext, missionId: string): Promi
   for (const p of state.pending)
     say(
       ctx,
-      `pending: ${p.actionId} ${p.operation} ${amountOf(p.params)} tier=${p.tier} deadline ${relative(p.deadline)}`,
+      `pending: ${p.actionId} ${p.operation} ${formatAmount(p.params)} tier=${p.tier} deadline ${relativeTime(p.deadline)}`,
     );
   say(ctx, '');
   say(
@@ -136,10 +133,10 @@ export const QUEUE_COLUMNS: Column<QueueRow>[] = [
   { header: 'mission', value: (i) => i.missionId },
   { header: 'action', value: (i) => i.actionId },
   { header: 'operation', value: (i) => i.operation },
-  { header: 'amount', value: (i) => amountOf(i.params) },
+  { header: 'amount', value: (i) => formatAmount(i.params) },
   { header: 'tier', value: (i) => i.tier },
   { header: 'initiator', value: (i) => i.initiator },
-  { header: 'deadline', value: (i) => `${i.deadline} (${relative(i.deadline)})` },
+  { header: 'deadline', value: (i) => `${i.deadline} (${relativeTime(i.deadline)})` },
 ];
 
 export async function approvalsList(ctx: CommandContext): Promise<void> {
@@ -148,7 +145,8 @@ export async function approvalsList(ctx: CommandContext): Promise<void> {
   say(ctx, table(items, QUEUE_COLUMNS));
 }
 
-export async function decideCommand(
+/** A vote straight through Temporal (the operators' `--direct` path). */
+export async function voteCommand(
   ctx: CommandContext,
   missionId: string,
   actionId: string,
@@ -157,11 +155,11 @@ export async function decideCommand(
   reason?: string,
   roles: string[] = [],
 ): Promise<void> {
-  // Show what is being decided, and bind the decision to exactly that (params hash, policy version).
+  // Show what is being voted on, and bind the vote to exactly that (params hash, policy version).
   const pending = await pendingAction(ctx.client, missionId, actionId).catch(() => undefined);
   const binding = pending ? { paramsHash: pending.paramsHash, policyVersion: pending.policyVersion } : {};
   if (pending && !ctx.json) say(ctx, `${decision} ${actionId}: ${pending.operation} ${JSON.stringify(pending.params)}`);
-  const result = await decide(ctx.client, missionId, {
+  const result = await castVote(ctx.client, missionId, {
     actionId,
     decision,
     approver,

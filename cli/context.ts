@@ -1,10 +1,15 @@
-import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
-import { Catalog } from '../core/catalog';
-import { loadConfig } from '../workers/config';
+import { Catalog } from '../catalog/catalog';
+import type { ClientConnection } from '../client/connect';
+import { connectClient } from '../client/connect';
+import type { MandateConfig } from '../config';
+import { loadConfig } from '../config';
 import type { CommandContext } from './commands';
 
-/** The Temporal side of the CLI: one connection per invocation, closed by main when the command ends. */
+/**
+ * What every command shares: the configuration (read once per process, on first use, so `--help`
+ * works whatever the environment holds) and one Temporal connection per invocation, closed by main.
+ */
 export interface GlobalOptions {
   json?: boolean;
   address?: string;
@@ -12,28 +17,32 @@ export interface GlobalOptions {
   taskQueue?: string;
 }
 
-let connection: Connection | undefined;
+let config: MandateConfig | undefined;
+let connection: ClientConnection | undefined;
 
+export function cliConfig(): MandateConfig {
+  config ??= loadConfig();
+  return config;
+}
+
+/** A Temporal client for the command, honouring --address, --namespace and --task-queue. */
 export async function temporalContext(cmd: Command): Promise<CommandContext> {
   const opts = cmd.optsWithGlobals<GlobalOptions>();
-  const config = loadConfig();
-  const address = opts.address ?? config.temporalAddress;
-  try {
-    connection = await Connection.connect({ address, connectTimeout: 5000 });
-  } catch (err) {
-    throw new Error(
-      `cannot reach Temporal at ${address} (${(err as Error).message}); is \`npm start\` running? Set MANDATE_TEMPORAL_ADDRESS or --address`,
-    );
-  }
+  const { temporal, catalogDir } = cliConfig();
+  connection = await connectClient({
+    address: opts.address ?? temporal.address,
+    namespace: opts.namespace ?? temporal.namespace,
+    hint: 'is `npm start` running? Set MANDATE_TEMPORAL_ADDRESS or --address',
+  });
   return {
-    client: new Client({ connection, namespace: opts.namespace ?? config.namespace }),
-    catalog: Catalog.load(config.catalogDir),
-    taskQueue: opts.taskQueue ?? config.taskQueue,
+    client: connection.client,
+    catalog: Catalog.load(catalogDir),
+    taskQueue: opts.taskQueue ?? temporal.taskQueue,
     json: Boolean(opts.json),
   };
 }
 
 export async function closeTemporal(): Promise<void> {
-  await connection?.close().catch(() => undefined);
+  await connection?.close();
   connection = undefined;
 }

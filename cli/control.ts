@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { control, haltAll } from '../core/client/missions';
+import { haltAll, sendControl } from '../client/controls';
 import type { CommandContext } from './commands';
 import { printJson } from './output';
 
@@ -22,7 +22,7 @@ export function registerControlCommands(
         if (missionId && (opts.all || opts.type)) throw new Error('give a mission id, or --all / --type, not both');
         if (!missionId && !opts.all && !opts.type) throw new Error('give a mission id, --all or --type <missionType>');
         const halted = missionId
-          ? (await control(ctx.client, missionId, 'halt', input), [missionId])
+          ? (await sendControl(ctx.client, missionId, 'halt', input), [missionId])
           : await haltAll(ctx.client, input, opts.type);
         if (ctx.json) return printJson({ halted });
         process.stdout.write(
@@ -41,7 +41,7 @@ export function registerControlCommands(
       .requiredOption('--reason <text>', 'why (recorded on the rail)')
       .action(async (missionId: string, opts: { reason: string }, cmd: Command) => {
         const ctx = await context(cmd);
-        await control(ctx.client, missionId, kind, { by: by(), reason: opts.reason });
+        await sendControl(ctx.client, missionId, kind, { by: by(), reason: opts.reason });
         if (ctx.json) return printJson({ missionId, [kind === 'pause' ? 'paused' : 'resumed']: true });
         process.stdout.write(`${kind} sent to ${missionId}\n`);
       });

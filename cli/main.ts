@@ -1,18 +1,14 @@
-import { userInfo } from 'node:os';
 import { Command, CommanderError } from 'commander';
-import { loadConfig } from '../workers/config';
 import { registerApproverCommands } from './approver';
 import { registerAuditCommands } from './audit';
 import { missionList, missionShow, missionStart, readInput } from './commands';
-import { closeTemporal, temporalContext as context } from './context';
+import { cliConfig, closeTemporal, temporalContext as context } from './context';
 import { registerControlCommands } from './control';
 import { registerPolicyCommands } from './policy';
 
 /** `mandate`: operators start and inspect missions; approvers list and decide pending actions. */
 
-function defaultUser(): string {
-  return process.env.MANDATE_USER || userInfo().username;
-}
+const defaultUser = () => cliConfig().user;
 
 export function buildProgram(): Command {
   const program = new Command('mandate')
@@ -51,7 +47,7 @@ export function buildProgram(): Command {
 
   registerApproverCommands(program);
   registerControlCommands(program, context, defaultUser);
-  registerPolicyCommands(program, () => loadConfig().catalogDir);
+  registerPolicyCommands(program, () => cliConfig().catalogDir);
   registerAuditCommands(program);
   return program;
 }

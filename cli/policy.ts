@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DecisionService } from '../activities/policy/decision-service';
-import { explain } from '../activities/policy/cedar-engine';
-import { runPolicyTests } from '../activities/policy/policy-tests';
-import { Catalog } from '../core/catalog';
+import { DecisionService } from '../policy/decision-service';
+import { explain } from '../policy/cedar-engine';
+import { runPolicyTests } from '../policy/policy-tests';
+import { Catalog } from '../catalog/catalog';
 import { printJson } from './output';
 
 /** `mandate policy test [mission]` and `mandate policy explain <mission> --action <file>`: no Temporal needed. */
@@ -57,8 +57,6 @@ export function registerPolicyCommands(program: Command, catalogDir: () => strin
         now: new Date(),
       });
       if (json) return printJson(decision);
-      process.stdout.write(
-        `${explain({ ...decision, errors: decision.errors ?? [] })}\nparams hash: ${decision.paramsHash}\n`,
-      );
+      process.stdout.write(`${explain(decision)}\nparams hash: ${decision.paramsHash}\n`);
     });
 }

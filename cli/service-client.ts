@@ -1,7 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { loadApprovalsConfig } from '../workers/config';
+import { dirname } from 'node:path';
+import type { MandateConfig } from '../config';
 
 /**
  * The approver CLI's side of the approvals service: stored credentials (`mandate login`) and a
@@ -12,13 +11,8 @@ export interface Credentials {
   token: string;
 }
 
-/** `$XDG_CONFIG_HOME/mandate/credentials.json` (default `~/.config/mandate/…`), mode 0600. */
-export function credentialsPath(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'mandate', 'credentials.json');
-}
-
-export function readCredentials(): Credentials | undefined {
-  const path = credentialsPath();
+/** Stored in `config.credentialsFile` (`$XDG_CONFIG_HOME/mandate/credentials.json`), mode 0600. */
+export function readCredentials(path: string): Credentials | undefined {
   if (!existsSync(path)) return undefined;
   try {
     const value = JSON.parse(readFileSync(path, 'utf8')) as Partial<Credentials>;
@@ -30,17 +24,14 @@ export function readCredentials(): Credentials | undefined {
   }
 }
 
-export function storeCredentials(credentials: Credentials): string {
-  const path = credentialsPath();
-  const dir = join(path, '..');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+export function storeCredentials(path: string, credentials: Credentials): string {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   writeFileSync(path, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
   chmodSync(path, 0o600); // writeFileSync keeps an existing file's mode.
   return path;
 }
 
-export function forgetCredentials(): boolean {
-  const path = credentialsPath();
+export function forgetCredentials(path: string): boolean {
   if (!existsSync(path)) return false;
   rmSync(path);
   return true;
@@ -105,11 +96,10 @@ export class ApprovalsServiceClient {
  * The service this CLI talks to: MANDATE_APPROVALS_URL / MANDATE_APPROVALS_TOKEN override what
  * `mandate login` stored. Undefined when neither is configured.
  */
-export function serviceFromEnvironment(): ApprovalsServiceClient | undefined {
-  const stored = readCredentials();
-  const config = loadApprovalsConfig();
-  const url = config.url ?? stored?.url;
-  const token = config.token ?? stored?.token;
+export function serviceFromConfig(config: MandateConfig): ApprovalsServiceClient | undefined {
+  const stored = readCredentials(config.credentialsFile);
+  const url = config.approvals.url ?? stored?.url;
+  const token = config.approvals.token ?? stored?.token;
   if (!url && !token) return undefined;
   if (!url)
     throw new Error(

@@ -1,7 +1,7 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
-import type { ApprovalAttestation, ApprovalDecisionInput } from './approval';
-import { canonicalJson, sha256Hex } from './hash';
+import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import type { VoteAttestation, VoteInput } from '../contract/mission';
+import { ed25519KeyId } from './ed25519';
+import { canonicalJson } from './hash';
 
 /**
  * Attestations: the approvals service's Ed25519 signature over one approval decision, so history
@@ -10,7 +10,7 @@ import { canonicalJson, sha256Hex } from './hash';
  */
 
 /** The fields an attestation covers, in canonical JSON (keys sorted, `undefined` dropped). */
-export function attestationPayload(missionId: string, input: ApprovalDecisionInput, signedAt: string): string {
+export function attestationPayload(missionId: string, input: VoteInput, signedAt: string): string {
   return canonicalJson({
     missionId,
     actionId: input.actionId,
@@ -24,29 +24,11 @@ export function attestationPayload(missionId: string, input: ApprovalDecisionInp
   });
 }
 
-/** Key id: the first 16 hex characters of sha256 over the raw 32-byte Ed25519 public key. */
-export function attestationKeyId(publicKey: string | KeyObject): string {
-  const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
-  const jwk = key.export({ format: 'jwk' });
-  return sha256Hex(Buffer.from(jwk.x ?? '', 'base64url')).slice(0, 16);
-}
-
-/** A fresh Ed25519 key pair in PEM (PKCS#8 private, SPKI public) with its key id. */
-export function generateAttestationKeys(): { privateKeyPem: string; publicKeyPem: string; keyId: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const publicKeyPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
-  return {
-    privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-    publicKeyPem,
-    keyId: attestationKeyId(publicKeyPem),
-  };
-}
-
 /** A signer bound to one private key (PKCS#8 PEM); its public key and key id are derived from it. */
 export interface AttestationSigner {
   keyId: string;
   publicKeyPem: string;
-  sign(missionId: string, input: ApprovalDecisionInput, now?: Date): ApprovalAttestation;
+  sign(missionId: string, input: VoteInput, now?: Date): VoteAttestation;
 }
 
 export function createAttestationSigner(privateKeyPem: string): AttestationSigner {
@@ -55,7 +37,7 @@ export function createAttestationSigner(privateKeyPem: string): AttestationSigne
     throw new Error(`approvals signing key must be Ed25519, got ${privateKey.asymmetricKeyType}`);
   }
   const publicKey = createPublicKey(privateKey);
-  const keyId = attestationKeyId(publicKey);
+  const keyId = ed25519KeyId(publicKey);
   return {
     keyId,
     publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
@@ -75,11 +57,11 @@ export type AttestationVerification = { ok: true; keyId: string } | { ok: false;
  */
 export function verifyAttestation(
   missionId: string,
-  input: ApprovalDecisionInput,
+  input: VoteInput,
   publicKeys: Readonly<Record<string, string>>,
 ): AttestationVerification {
   try {
-    const attestation = input?.attestation as Partial<ApprovalAttestation> | undefined;
+    const attestation = input?.attestation as Partial<VoteAttestation> | undefined;
     if (!attestation || typeof attestation !== 'object') return { ok: false, reason: 'no attestation' };
     const { keyId, signature, signedAt } = attestation;
     if (typeof keyId !== 'string' || typeof signature !== 'string' || typeof signedAt !== 'string') {
@@ -87,7 +69,7 @@ export function verifyAttestation(
     }
     if (!Object.hasOwn(publicKeys, keyId)) return { ok: false, reason: `unknown attestation key ${keyId}` };
     const publicKey = createPublicKey(publicKeys[keyId]);
-    if (attestationKeyId(publicKey) !== keyId) return { ok: false, reason: `key ${keyId} does not match its id` };
+    if (ed25519KeyId(publicKey) !== keyId) return { ok: false, reason: `key ${keyId} does not match its id` };
     const valid = verify(
       null,
       Buffer.from(attestationPayload(missionId, input, signedAt)),

@@ -1,7 +1,8 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { canonicalJson, hashJson, sha256Hex } from './hash';
+import { ed25519KeyId } from './ed25519';
+import { canonicalJson, hashJson } from './hash';
 
 /**
  * Short-lived execution grants: a signed statement that exactly one state-changing action may run.
@@ -70,23 +71,6 @@ export function actionParamsHash(operation: string, params: unknown): string {
   return hashJson({ operation, params });
 }
 
-/** Key id: the first 16 hex characters of sha256 over the raw 32-byte Ed25519 public key. */
-export function grantKeyId(publicKeyPem: string): string {
-  const jwk = createPublicKey(publicKeyPem).export({ format: 'jwk' });
-  return sha256Hex(Buffer.from(jwk.x ?? '', 'base64url')).slice(0, 16);
-}
-
-/** A fresh Ed25519 key pair in PEM (PKCS#8 private, SPKI public) with its key id. */
-export function generateGrantKeys(): { privateKeyPem: string; publicKeyPem: string; keyId: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const publicKeyPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
-  return {
-    privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-    publicKeyPem,
-    keyId: grantKeyId(publicKeyPem),
-  };
-}
-
 /** Time-window problems of otherwise well-formed claims, or null. */
 function lifetimeProblem(claims: GrantClaims, maxLifetimeMs: number): string | null {
   const lifetime = Date.parse(claims.expiresAt) - Date.parse(claims.issuedAt);
@@ -116,7 +100,8 @@ export function mintGrant(
   const privateKey = createPrivateKey(key.privateKeyPem);
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new TypeError('mintGrant: the grant key must be Ed25519');
   const publicKeyPem = createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }).toString();
-  if (grantKeyId(publicKeyPem) !== key.keyId) throw new TypeError(`mintGrant: keyId ${key.keyId} is not this key's id`);
+  if (ed25519KeyId(publicKeyPem) !== key.keyId)
+    throw new TypeError(`mintGrant: keyId ${key.keyId} is not this key's id`);
   const signature = sign(null, Buffer.from(canonicalJson(parsed.data)), privateKey).toString('base64');
   return { claims: parsed.data, keyId: key.keyId, signature };
 }

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 
 /**
- * The mission domain: definitions (data in `missions/<type>/`), reasoning steps, proposed actions,
- * decisions and observations. These schemas validate everything that crosses a process boundary;
- * workflow code imports only their types.
+ * The mission domain: definitions (data in `missions/<type>/`) and reasoning steps. These schemas
+ * validate everything that crosses a process boundary; workflow code imports only their types. The
+ * wire types (actions, decisions, votes, observations) are in `contract/mission`.
  */
 
 export const DATA_CLASSES = ['public', 'internal', 'confidential', 'restricted'] as const;
@@ -135,77 +135,3 @@ export const ReasoningStep = z
   .strict();
 export type ReasoningStep = z.infer<typeof ReasoningStep>;
 export type NextStep = ReasoningStep['next'];
-
-/** A state-changing action the mission wants to take. `actionId` is assigned by the workflow, never the model. */
-export interface ProposedAction {
-  actionId: string;
-  operation: string;
-  params: Record<string, unknown>;
-  rationale: string;
-}
-
-export type DecisionOutcome = 'allow' | 'require_approval' | 'deny';
-
-/** The policy decision for one proposed action. */
-export interface PolicyDecision {
-  outcome: DecisionOutcome;
-  tier?: string;
-  ruleIds: string[];
-  reasons: string[];
-  policyVersion: string;
-  /** Evaluation errors (any error means deny). */
-  errors?: string[];
-}
-
-/** A decision as the workflow receives it: bound to the exact action it was made for. */
-export interface BoundDecision extends PolicyDecision {
-  /** sha256 of the canonical JSON of {operation, params}. */
-  paramsHash: string;
-  engine: 'cedar' | 'rules';
-}
-
-export const OBSERVATION_KINDS = [
-  'mission',
-  'reasoning',
-  'read',
-  'read_refused',
-  'proposal',
-  'decision',
-  'approval_requested',
-  'approval',
-  'approval_refused',
-  'approval_timeout',
-  'approval_escalated',
-  'grant',
-  'execution',
-  'paused',
-  'resumed',
-  'halted',
-  'finish',
-  'error',
-] as const;
-export type ObservationKind = (typeof OBSERVATION_KINDS)[number];
-
-/** One entry of the Explain rail. */
-export interface Observation {
-  seq: number;
-  at: string;
-  kind: ObservationKind;
-  summary: string;
-  detail?: Record<string, unknown>;
-}
-
-/** Final states a mission can close in. */
-export const MISSION_VERDICTS = [
-  'completed',
-  'declined',
-  'rejected',
-  'denied',
-  'halted',
-  'over_budget',
-  'failed',
-] as const;
-export type MissionVerdict = (typeof MISSION_VERDICTS)[number];
-
-/** Values of the MissionStatus search attribute. */
-export type MissionStatus = 'running' | 'awaiting_approval' | 'paused' | MissionVerdict;

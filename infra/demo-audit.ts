@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { AuditExporter } from '../activities/audit/export';
-import { formatReport } from '../activities/audit/report-format';
-import { FsAuditStore } from '../activities/audit/store-fs';
+import { AuditExporter } from '../audit/exporter';
+import { formatReport } from '../audit/report-format';
+import { FsAuditStore } from '../audit/store-fs';
 import { auditExport, auditReport, auditVerify, readHistorySource } from '../cli/audit';
 import { generateKeyPair } from '../core/signed-note';
 

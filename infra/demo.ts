@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { Catalog } from '../catalog/catalog';
 import type { CommandContext } from '../cli/commands';
-import { approvalsList, decideCommand, missionShow, missionStart } from '../cli/commands';
-import { Catalog } from '../core/catalog';
-import type { MissionResult } from '../workflows/definitions';
-import { stateQuery } from '../workflows/definitions';
+import { approvalsList, missionShow, missionStart, voteCommand } from '../cli/commands';
+import { stateQuery } from '../contract/messages';
+import type { MissionResult } from '../contract/mission';
 import { demoAudit } from './demo-audit';
 import { startEmbeddedStack } from './embedded-stack';
 
@@ -63,11 +63,11 @@ async function main(): Promise<void> {
     say(
       `$ mandate approve ${large} a1 --direct --as sam.supervisor --role supervisor --reason "photos of the leak attached"`,
     );
-    await decideCommand(ctx, large, 'a1', 'approve', 'sam.supervisor', 'photos of the leak attached', ['supervisor']);
+    await voteCommand(ctx, large, 'a1', 'approve', 'sam.supervisor', 'photos of the leak attached', ['supervisor']);
     const largeResult = await finish(large);
     say(`$ mandate approve ${large} a1 --direct --as sam.supervisor --role supervisor   # the same command again`);
     try {
-      await decideCommand(ctx, large, 'a1', 'approve', 'sam.supervisor', undefined, ['supervisor']);
+      await voteCommand(ctx, large, 'a1', 'approve', 'sam.supervisor', undefined, ['supervisor']);
       throw new Error('a repeated approval was accepted');
     } catch (err) {
       say(`mandate: ${(err as Error).message}`);
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     say(
       `$ mandate reject ${rejected} a1 --direct --as sam.supervisor --role supervisor --reason "return not received yet"`,
     );
-    await decideCommand(ctx, rejected, 'a1', 'reject', 'sam.supervisor', 'return not received yet', ['supervisor']);
+    await voteCommand(ctx, rejected, 'a1', 'reject', 'sam.supervisor', 'return not received yet', ['supervisor']);
     const rejectedResult = await finish(rejected);
     await missionShow(ctx, rejected);
     check(rejectedResult.verdict === 'rejected' && refunds(rejected).length === 0, 'rejected refund: nothing executed');

@@ -3,9 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { seedEnterpriseDb } from '../activities/integrations/enterprise-db-seed';
-import type { SeedOptions } from '../activities/integrations/enterprise-db-seed';
-import { buildMissionDeps, createMissionWorker } from '../workers/worker';
+import { parseAuditConfig } from '../config';
+import { seedEnterpriseDb } from '../connectors/enterprise-db-seed';
+import type { SeedOptions } from '../connectors/enterprise-db-seed';
+import { auditDepsFrom } from '../workers/audit-deps';
+import { buildWorkerDeps } from '../workers/deps';
+import type { RunningWorker } from '../workers/worker';
+import { startMissionWorker } from '../workers/worker';
 import { startDevServer } from './temporal/dev-server';
 
 /**
@@ -14,6 +18,8 @@ import { startDevServer } from './temporal/dev-server';
  */
 export interface EmbeddedStack {
   client: Client;
+  /** The native connection workers of the script can share (e.g. the benchmark's baseline worker). */
+  nativeConnection: NativeConnection;
   taskQueue: string;
   /** Temporary folder holding the sample database (and whatever else the script puts there). */
   workDir: string;
@@ -31,22 +37,24 @@ export async function startEmbeddedStack(options: {
   const dbPath = join(workDir, 'enterprise.db');
   const server = await startDevServer({ log: options.log });
   seedEnterpriseDb(dbPath, options.seed);
-  const deps = buildMissionDeps({ enterpriseDb: dbPath });
-  const native = await NativeConnection.connect({ address: server.address });
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
   const taskQueue = `mandate-${options.name}`;
-  const worker = await createMissionWorker({ connection: native, taskQueue, deps });
-  const running = worker.run();
+  const worker: RunningWorker = await startMissionWorker({
+    connection: nativeConnection,
+    taskQueue,
+    deps: buildWorkerDeps({ enterpriseDb: dbPath }),
+    audit: auditDepsFrom(parseAuditConfig({}, { dataDir: workDir, namespace: 'default' })),
+  });
   const connection = await Connection.connect({ address: server.address });
   return {
     client: new Client({ connection }),
+    nativeConnection,
     taskQueue,
     workDir,
     dbPath,
     async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running.catch(() => undefined);
-      deps.close();
-      await native.close();
+      await worker.stop();
+      await nativeConnection.close();
       await connection.close();
       await server.stop();
       rmSync(workDir, { recursive: true, force: true });

@@ -1,12 +1,10 @@
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { seedEnterpriseDb } from '../activities/integrations/enterprise-db-seed';
-import { loadSigningKey } from '../approvals-ui/keys';
 import { createApprovalsService } from '../approvals-ui/server';
+import { loadSigningKey } from '../approvals-ui/keys';
+import { connectClient } from '../client/connect';
+import { loadConfigOrExit } from '../config';
 import { createAttestationSigner } from '../core/attestation';
-import { ConfigError, loadApprovalsConfig, loadConfigOrExit } from '../workers/config';
 import { createLogger, installTemporalLogging } from '../workers/logging';
-import { buildMissionDeps, createMissionWorker } from '../workers/worker';
+import { startConfiguredWorker } from '../workers/process';
 import { startDevServer } from './temporal/dev-server';
 
 /**
@@ -15,60 +13,44 @@ import { startDevServer } from './temporal/dev-server';
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const approvalsConfig = loadApprovalsOrExit();
+  const { temporal, approvals: approvalsConfig } = config;
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 'mandate');
   installTemporalLogging(logger);
   const say = (line: string) => console.log(line);
 
-  const port = Number(config.temporalAddress.split(':').pop());
+  const port = Number(temporal.address.split(':').pop());
   say('Starting the Temporal dev server…');
   const server = await startDevServer({
     dbFile: `${config.dataDir}/temporal.db`,
     port,
-    uiPort: config.temporalUiPort,
+    uiPort: temporal.uiPort,
     log: say,
   });
-  seedEnterpriseDb(config.enterpriseDb);
-
-  const deps = buildMissionDeps({
-    enterpriseDb: config.enterpriseDb,
-    catalogDir: config.catalogDir,
-    grantKeyFile: config.grantKeyFile,
-    notify: { webhookUrl: config.notifyWebhook, file: `${config.dataDir}/approval-notices.jsonl` },
-  });
-  const native = await NativeConnection.connect({ address: server.address });
   say('Starting the mission worker (bundling workflow code)…');
-  const worker = await createMissionWorker({
-    connection: native,
-    namespace: config.namespace,
-    taskQueue: config.taskQueue,
-    deps,
-  });
-  const running = worker.run();
+  const worker = await startConfiguredWorker(config, { address: server.address, log: say });
 
-  const connection = await Connection.connect({ address: server.address });
+  const temporalClient = await connectClient({ address: server.address, namespace: temporal.namespace });
   // The embedded default: local tokens under the data dir and a signing key generated there once.
   const tokensFile = approvalsConfig.tokensFile ?? `${config.dataDir}/approvals-tokens.json`;
   const signingKey = loadSigningKey(approvalsConfig.signingKey, config.dataDir);
   const approvals = createApprovalsService({
-    client: new Client({ connection, namespace: config.namespace }),
-    taskQueue: config.taskQueue,
+    client: temporalClient.client,
+    taskQueue: temporal.taskQueue,
     tokensFile,
     oidc: approvalsConfig.oidc,
     oidcLogin: approvalsConfig.oidcLogin,
     signingKeyPem: signingKey.pem,
-    tierRoles: approvalsConfig.tierRoles,
     secureCookies: approvalsConfig.secureCookies,
   });
   await approvals.listen({ host: '127.0.0.1', port: config.approvalsPort });
 
   say(`
 Mandate is running.
-  Temporal frontend   ${server.address}   (namespace ${config.namespace})
+  Temporal frontend   ${server.address}   (namespace ${temporal.namespace})
   Temporal Web UI     ${server.uiAddress}
   Approvals service   http://localhost:${config.approvalsPort}/   (tokens ${tokensFile}${approvalsConfig.oidc ? `, OIDC ${approvalsConfig.oidc.issuer}` : ''})
-  Decision signing    key ${createAttestationSigner(signingKey.pem).keyId} (${signingKey.source})
-  Mission worker      task queue ${config.taskQueue}
+  Vote signing        key ${createAttestationSigner(signingKey.pem).keyId} (${signingKey.source})
+  Mission worker      task queue ${temporal.taskQueue}
   Sample systems      ${config.enterpriseDb}
 
 Try, in another terminal:
@@ -87,30 +69,14 @@ Ctrl-C stops everything.`);
     stopping = true;
     say(`\n${signal}: stopping the approvals service, the worker and the dev server…`);
     await approvals.close();
-    // The Temporal runtime also reacts to SIGINT/SIGTERM and may already be draining the worker.
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running.catch(() => undefined);
-    deps.close();
-    await native.close();
-    await connection.close();
+    await worker.stop();
+    await temporalClient.close();
     await server.stop();
     say('Stopped.');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
-}
-
-function loadApprovalsOrExit() {
-  try {
-    return loadApprovalsConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
 }
 
 main().catch((err) => {

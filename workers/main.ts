@@ -1,32 +1,16 @@
-import { NativeConnection } from '@temporalio/worker';
-import { seedEnterpriseDb } from '../activities/integrations/enterprise-db-seed';
-import { loadConfigOrExit } from './config';
+import { loadConfigOrExit } from '../config';
 import { createLogger, installTemporalLogging } from './logging';
-import { buildMissionDeps, createMissionWorker } from './worker';
+import { startConfiguredWorker } from './process';
 
 /** Worker process: `tsx workers/main.ts`. Ctrl-C (SIGINT) or SIGTERM drains and stops it. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel, 'mandate-worker');
   installTemporalLogging(logger);
-  seedEnterpriseDb(config.enterpriseDb);
-  const deps = buildMissionDeps({
-    enterpriseDb: config.enterpriseDb,
-    catalogDir: config.catalogDir,
-    grantKeyFile: config.grantKeyFile,
-    notify: { webhookUrl: config.notifyWebhook, file: `${config.dataDir}/approval-notices.jsonl` },
-  });
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const worker = await createMissionWorker({
-    connection,
-    namespace: config.namespace,
-    taskQueue: config.taskQueue,
-    deps,
-  });
-  logger.info({ taskQueue: config.taskQueue, address: config.temporalAddress }, 'mission worker running');
-  await worker.run();
-  deps.close();
-  await connection.close();
+  const worker = await startConfiguredWorker(config, { log: (line) => logger.warn(line) });
+  logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'mission worker running');
+  await worker.done;
+  await worker.stop();
 }
 
 main().catch((err) => {

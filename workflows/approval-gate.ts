@@ -1,14 +1,23 @@
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
-import type { ApprovalDecisionInput, DecisionRecord, GateView, PendingApproval, Vote } from '../core/approval';
-import { approvalsInStep, validateApprovalDecision } from '../core/approval';
-import type { BoundDecision, LadderStep, ProposedAction } from '../core/mission';
+import { VOTE_REFUSED, voteSignal, voteUpdate } from '../contract/messages';
+import type {
+  ApprovalOutcome,
+  BoundDecision,
+  PendingApproval,
+  ProposedAction,
+  Vote,
+  VoteInput,
+  VoteRefusalCode,
+  VoteResult,
+} from '../contract/mission';
+import type { LadderStep } from '../core/mission';
+import type { GateView } from '../core/votes';
+import { approvalsInStep, validateVote } from '../core/votes';
 import type { Controls } from './controls';
-import type { DecideResult } from './definitions';
-import { decideSignal, decideUpdate } from './definitions';
 import type { Rail } from './rail';
 import { publishStatus } from './rail';
 
-export type GateOutcome = { kind: 'decided'; record: DecisionRecord } | { kind: 'halted' };
+export type GateOutcome = { kind: 'decided'; record: ApprovalOutcome } | { kind: 'halted' };
 
 /** Called when a ladder step opens (request or escalation), to notify its approvers. */
 export type StepNotifier = (pending: PendingApproval, escalated: boolean) => Promise<void>;
@@ -30,23 +39,27 @@ export class ApprovalGate implements GateView {
     readonly initiator: string,
     private readonly rail: Rail,
     private readonly controls: Controls,
-    readonly decided: Record<string, DecisionRecord> = {},
+    readonly settled: Record<string, ApprovalOutcome> = {},
   ) {}
 
   /** Registers the Update and Signal handlers; call before the workflow's first await. */
   install(): void {
-    setHandler(decideUpdate, (input) => this.accept(input, 'update'), {
+    setHandler(voteUpdate, (input) => this.accept(input, 'update'), {
       validator: (input) => {
-        const result = validateApprovalDecision(input, this);
-        if (!result.ok) throw refusal(result.reason);
+        const check = validateVote(input, this);
+        if (!check.ok) throw refusal(check.code, check.message);
       },
     });
-    setHandler(decideSignal, (input) => {
+    setHandler(voteSignal, (input) => {
       try {
         this.accept(input, 'signal');
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
-        this.rail.observe('approval_refused', `refused a signalled decision: ${reason}`, { received: describe(input) });
+        const code = err instanceof ApplicationFailure ? (err.details?.[0] as { code?: string })?.code : undefined;
+        this.rail.observe('approval_refused', `refused a signalled vote: ${reason}`, {
+          received: describe(input),
+          ...(code ? { code } : {}),
+        });
       }
     });
   }
@@ -80,11 +93,11 @@ export class ApprovalGate implements GateView {
         Object.assign(pending, { step, roles: ladder[step].roles, quorum: ladder[step].quorum });
         const waited = await this.waitStep(pending, ladder[step].timeoutSeconds * 1000, step > 0, notify);
         if (waited === 'halted') return { kind: 'halted' };
-        if (waited === 'decided') return { kind: 'decided', record: this.decided[id] };
+        if (waited === 'decided') return { kind: 'decided', record: this.settled[id] };
       }
       const total = ladder.reduce((sum, step) => sum + step.timeoutSeconds, 0);
       const reason = `no decision within ${total}s (${ladder.length} ladder step(s)): rejected (fail closed)`;
-      this.decided[id] = {
+      this.settled[id] = {
         actionId: id,
         decision: 'reject',
         approver: 'system',
@@ -94,7 +107,7 @@ export class ApprovalGate implements GateView {
         via: 'timeout',
       };
       this.rail.observe('approval_timeout', `${id} ${reason}`, { actionId: id });
-      return { kind: 'decided', record: this.decided[id] };
+      return { kind: 'decided', record: this.settled[id] };
     } finally {
       delete this.pending[id];
       publishStatus(this.controls.paused ? 'paused' : 'running');
@@ -130,29 +143,29 @@ export class ApprovalGate implements GateView {
     );
     await notify(pending, escalated);
     for (;;) {
-      if (id in this.decided) return 'decided';
+      if (id in this.settled) return 'decided';
       if (this.controls.halted) return 'halted';
       if (this.controls.paused) {
-        await condition(() => !this.controls.paused || Boolean(this.controls.halted) || id in this.decided);
+        await condition(() => !this.controls.paused || Boolean(this.controls.halted) || id in this.settled);
         if (!this.controls.paused && !this.controls.halted) open();
         continue;
       }
       const started = new Date().getTime();
       const woke = await condition(
-        () => id in this.decided || Boolean(this.controls.halted) || Boolean(this.controls.paused),
+        () => id in this.settled || Boolean(this.controls.halted) || Boolean(this.controls.paused),
         remaining,
       );
       if (!woke) return 'timeout';
       remaining -= new Date().getTime() - started;
-      if (remaining <= 0 && !(id in this.decided) && !this.controls.halted) return 'timeout';
+      if (remaining <= 0 && !(id in this.settled) && !this.controls.halted) return 'timeout';
     }
   }
 
-  private accept(input: ApprovalDecisionInput, via: Vote['via']): DecideResult {
+  private accept(input: VoteInput, via: Vote['via']): VoteResult {
     // Validated again here: the Signal path has no validator, and state may have moved since.
-    const result = validateApprovalDecision(input, this);
-    if (!result.ok) throw refusal(result.reason);
-    const d = result.decision;
+    const check = validateVote(input, this);
+    if (!check.ok) throw refusal(check.code, check.message);
+    const d = check.vote;
     const pending = this.pending[d.actionId];
     const at = new Date().toISOString();
     pending.votes.push({
@@ -167,10 +180,10 @@ export class ApprovalGate implements GateView {
     });
     const approvals = approvalsInStep(pending);
     const verb = d.decision === 'approve' ? 'approved' : 'rejected';
-    let outcome: DecideResult['outcome'] = 'pending';
+    let outcome: VoteResult['outcome'] = 'pending';
     if (d.decision === 'reject') {
       outcome = 'rejected';
-      this.decided[d.actionId] = {
+      this.settled[d.actionId] = {
         actionId: d.actionId,
         decision: 'reject',
         approver: d.approver,
@@ -181,7 +194,7 @@ export class ApprovalGate implements GateView {
       };
     } else if (approvals.length >= pending.quorum) {
       outcome = 'approved';
-      this.decided[d.actionId] = {
+      this.settled[d.actionId] = {
         actionId: d.actionId,
         decision: 'approve',
         approver: d.approver,
@@ -210,8 +223,9 @@ export class ApprovalGate implements GateView {
   }
 }
 
-function refusal(reason: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: 'ApprovalRefused', message: reason, nonRetryable: true });
+/** A refused vote: the message for people, the code (in `details`) for the service and the CLI. */
+function refusal(code: VoteRefusalCode, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: VOTE_REFUSED, message, nonRetryable: true, details: [{ code }] });
 }
 
 /** A bounded, printable summary of whatever arrived (it may not even be an object). */

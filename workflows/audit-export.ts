@@ -1,5 +1,7 @@
 import { ActivityFailure, continueAsNew, log, proxyActivities } from '@temporalio/workflow';
-import type { AuditActivities, ExportRunResult } from '../activities/audit/export';
+import type { AuditActivities } from '../activities/audit';
+import type { ExportRunResult } from '../activities/audit';
+import type { AuditExportInput, AuditExportResult } from '../contract/audit';
 
 /** Timeout and retry profile of the export activities (history fetch + store writes). */
 const EXPORT = {
@@ -7,29 +9,6 @@ const EXPORT = {
   retry: { maximumAttempts: 5, initialInterval: '2 seconds' },
 } as const;
 const { auditFindUnexported, auditExportRun, auditCheckpoint } = proxyActivities<AuditActivities>(EXPORT);
-
-export const AUDIT_EXPORT_WORKFLOW_TYPE = 'auditExport';
-
-export interface AuditExportInput {
-  /** Only runs closed at or after this ISO time (default: the log's own cursor). */
-  since?: string;
-  /** Only this mission. */
-  missionId?: string;
-  /** Only missions of this task queue. */
-  taskQueue?: string;
-  /** Runs per batch; each batch ends with a signed checkpoint. */
-  batchSize?: number;
-  /** Batches before continuing as new (keeps this run's history bounded). */
-  maxBatches?: number;
-}
-
-export interface AuditExportResult {
-  exported: number;
-  unchanged: number;
-  failed: { workflowId: string; runId: string; error: string }[];
-  checkpoints: number;
-  size: number;
-}
 
 /**
  * The audit exporter, run by a Temporal Schedule: batch by batch, find closed missions not yet

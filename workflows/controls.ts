@@ -1,6 +1,6 @@
 import { setHandler } from '@temporalio/workflow';
-import type { ControlInput } from './definitions';
-import { haltSignal, pauseSignal, resumeSignal } from './definitions';
+import { haltSignal, pauseSignal, resumeSignal } from '../contract/messages';
+import type { ControlInput } from '../contract/mission';
 import type { Rail } from './rail';
 
 /**

@@ -9,13 +9,14 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { MissionActivities } from '../activities';
-import type { MissionDefinition, MissionStatus, MissionVerdict, NextStep, ProposedAction } from '../core/mission';
+import type { MissionActivities } from '../activities/mission';
+import { observationsQuery, stateQuery } from '../contract/messages';
+import type { MissionArgs, MissionResult, MissionStatus, MissionVerdict, ProposedAction } from '../contract/mission';
+import { SEARCH_ATTRIBUTES } from '../contract/search-attributes';
+import type { MissionDefinition, NextStep } from '../core/mission';
 import { ladderFor } from '../core/mission';
-import { Controls } from './controls';
 import { ApprovalGate } from './approval-gate';
-import type { MissionArgs, MissionResult } from './definitions';
-import { observationsQuery, SEARCH_ATTRIBUTES, stateQuery } from './definitions';
+import { Controls } from './controls';
 import { publishStatus, Rail } from './rail';
 
 /** Timeout and retry profiles, one proxy each. */
@@ -52,7 +53,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
   const carried = args.carried as Carried | undefined;
   const rail = new Rail(carried?.observations ?? []);
   const controls = new Controls(rail);
-  const gate = new ApprovalGate(args.initiator, rail, controls, carried?.decided ?? {});
+  const gate = new ApprovalGate(args.initiator, rail, controls, carried?.settled ?? {});
   const context: Record<string, unknown> = carried?.context ?? { input: args.input };
   let status: MissionStatus = 'running';
   let definition: MissionDefinition | undefined = carried?.definition;
@@ -73,7 +74,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
     status,
     definitionVersion,
     pending: Object.values(gate.pending),
-    decided: Object.values(gate.decided),
+    settled: Object.values(gate.settled),
     paused: Boolean(controls.paused),
     halted: Boolean(controls.halted),
     ...outcome,
@@ -127,7 +128,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
           usage,
           context,
           observations: rail.observations,
-          decided: gate.decided,
+          settled: gate.settled,
         };
         return await continueAsNew<typeof mission>({ ...args, carried: next });
       }
@@ -305,6 +306,6 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
     outcome = { verdict, summary };
     rail.observe('finish', `${verdict}: ${summary}`, { verdict, executedActions: executed });
     setStatus(verdict);
-    return { missionId, verdict, summary, executedActions: executed };
+    return { missionId, verdict, summary, executedActions: executed, settled: Object.values(gate.settled) };
   }
 }

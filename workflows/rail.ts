@@ -1,6 +1,6 @@
 import { upsertSearchAttributes } from '@temporalio/workflow';
-import type { MissionStatus, Observation, ObservationKind } from '../core/mission';
-import { SEARCH_ATTRIBUTES } from './definitions';
+import type { MissionStatus, Observation, ObservationKind } from '../contract/mission';
+import { SEARCH_ATTRIBUTES } from '../contract/search-attributes';
 
 /** The Explain rail: every step appends an observation; the `observations` query returns them. */
 export class Rail {

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { AuditExporter } from '../../activities/audit/export';
-import type { HistoryJson } from '../../activities/audit/history';
-import { parseHistoryJson } from '../../activities/audit/history';
-import { FsAuditStore } from '../../activities/audit/store-fs';
-import { verifyAuditStore } from '../../activities/audit/verify';
+import { AuditExporter } from '../../audit/exporter';
+import type { HistoryJson } from '../../audit/history';
+import { parseHistoryJson } from '../../audit/history';
+import { FsAuditStore } from '../../audit/store-fs';
+import { verifyAuditStore } from '../../audit/verify';
 import { generateKeyPair } from '../../core/signed-note';
 
 /**

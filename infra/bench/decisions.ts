@@ -1,9 +1,9 @@
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
-import { bundleRuntime } from '../../activities/policy/bundle-loader';
-import { buildCedarRequest } from '../../activities/policy/cedar-request';
-import { DecisionService } from '../../activities/policy/decision-service';
-import { Catalog } from '../../core/catalog';
-import type { ProposedAction } from '../../core/mission';
+import { bundleRuntime } from '../../policy/bundle-loader';
+import { buildCedarRequest } from '../../policy/cedar-request';
+import { DecisionService } from '../../policy/decision-service';
+import { Catalog } from '../../catalog/catalog';
+import type { ProposedAction } from '../../contract/mission';
 
 /**
  * Decision service throughput against raw `statefulIsAuthorized` on the same preparsed policies and

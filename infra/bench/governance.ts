@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
-import { Catalog } from '../../core/catalog';
-import { startMission } from '../../core/client/missions';
-import type { MissionResult } from '../../workflows/definitions';
+import { Catalog } from '../../catalog/catalog';
+import { startMission } from '../../client/missions';
+import type { MissionResult } from '../../contract/mission';
 
 /**
  * Governance overhead: missions per second of the governed refund mission (policy allows, no
@@ -19,10 +19,11 @@ export interface GovernanceResult {
 
 export async function benchGovernance(
   client: Client,
-  taskQueue: string,
+  queues: { missions: string; baseline: string },
   missions: number,
   firstCase: number,
 ): Promise<GovernanceResult> {
+  const taskQueue = queues.missions;
   const catalog = Catalog.load();
   const caseIds = Array.from({ length: missions }, (_, i) => `CASE-${firstCase + i}`);
 
@@ -54,7 +55,7 @@ export async function benchGovernance(
     caseIds.map((_, i) =>
       client.workflow.execute('bareActivities', {
         workflowId: `bench-bare-${Date.now()}-${i}`,
-        taskQueue,
+        taskQueue: queues.baseline,
         args: [activitiesPerMission],
       }),
     ),

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { startEmbeddedStack } from '../embedded-stack';
 import { benchDecisions } from './decisions';
 import { benchAudit } from './audit';
+import { startBaselineWorker } from './baseline-worker';
 import { benchGovernance } from './governance';
 
 /**
@@ -16,13 +17,15 @@ async function main(): Promise<void> {
   if (!Number.isInteger(missions) || missions < 1) throw new Error('--missions must be a positive whole number');
   const stack = await startEmbeddedStack({ name: 'bench', seed: { extraSmallCases: missions + 5 }, log: console.log });
   const { client, taskQueue } = stack;
+  const baseline = await startBaselineWorker(stack.nativeConnection, `${taskQueue}-baseline`);
+  const queues = { missions: taskQueue, baseline: baseline.taskQueue };
   try {
     console.log(`Warming up…`);
-    await benchGovernance(client, taskQueue, 5, 2000 + missions);
+    await benchGovernance(client, queues, 5, 2000 + missions);
     console.log(
       `Governance overhead: ${missions} governed refund missions vs bare workflows with the same activity count`,
     );
-    const governance = await benchGovernance(client, taskQueue, missions, 2000);
+    const governance = await benchGovernance(client, queues, missions, 2000);
     console.log(`  activities per mission  ${governance.activitiesPerMission}`);
     console.log(
       `  governed                ${governance.governed.perSecond} missions/s (${governance.governed.seconds} s)`,
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
     console.log(`wrote ${file}`);
   } finally {
+    await baseline.stop();
     await stack.stop();
   }
 }

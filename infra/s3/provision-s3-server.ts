@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
-import { cacheDir, goInstall, isExecutable, onPath } from '../provision';
+import { loadConfig } from '../../config';
+import type { ProvisionOptions } from '../provision';
+import { provisionTool } from '../provision';
 
 /**
  * Finds or provisions versitygw, the S3-compatible server the audit store's integration tests run
@@ -9,74 +10,44 @@ import { cacheDir, goInstall, isExecutable, onPath } from '../provision';
  * cache (~/.cache/mandate, or $MANDATE_CACHE_DIR), 4. a one-time `go install` into that cache.
  * There is no release-download fallback: the build needs only the Go module proxy.
  *
- * CI: `npx tsx infra/s3/provision-s3-server.ts` (prints the binary's path; a cold build takes 2–4 minutes).
+ * CI: `npm run s3:provision` (prints the binary's path; a cold build takes 2–4 minutes).
  */
 export const VERSITYGW_VERSION = 'v1.8.0';
 export const VERSITYGW_MODULE = 'github.com/versity/versitygw/cmd/versitygw';
 
-export interface ProvisionS3Options {
-  log?: (line: string) => void;
-  env?: NodeJS.ProcessEnv;
-}
-
-export class S3ServerNotFound extends Error {
-  override name = 'S3ServerNotFound';
-}
-
-export function cachedS3ServerPath(env: NodeJS.ProcessEnv = process.env): string {
-  return join(cacheDir(env), `versitygw-${VERSITYGW_VERSION}`, 'versitygw');
-}
-
 /** Returns the path of a versitygw binary, building it with `go install` the first time. */
-export function provisionS3Server(options: ProvisionS3Options = {}): string {
-  const env = options.env ?? process.env;
-  const log = options.log ?? (() => undefined);
-  if (env.MANDATE_S3_SERVER) {
-    if (!isExecutable(env.MANDATE_S3_SERVER))
-      throw new S3ServerNotFound(`MANDATE_S3_SERVER=${env.MANDATE_S3_SERVER} is not an executable file`);
-    return env.MANDATE_S3_SERVER;
-  }
-  const fromPath = onPath('versitygw', env);
-  if (fromPath) return fromPath;
-  const cached = cachedS3ServerPath(env);
-  if (isExecutable(cached)) return cached;
-
-  const go = onPath('go', env);
-  let why = 'Go is not installed';
-  if (go) {
-    log(`Building versitygw ${VERSITYGW_VERSION} with go install into ${cached} (one time; 2–4 minutes)…`);
-    const failed = goInstall(go, {
-      pkg: `${VERSITYGW_MODULE}@${VERSITYGW_VERSION}`,
+export function provisionS3Server(options: ProvisionOptions = {}): Promise<string> {
+  const tools = options.tools ?? loadConfig().tools;
+  return provisionTool(
+    {
+      title: 'S3 server (versitygw)',
+      setting: 'MANDATE_S3_SERVER',
+      configured: tools.s3Server,
       binary: 'versitygw',
-      target: cached,
-      extraArgs: ['-ldflags', `-X main.Version=${VERSITYGW_VERSION}`],
-      env,
-    });
-    if (!failed) {
-      log(`versitygw ready: ${cached}`);
-      return cached;
-    }
-    why = failed;
-  }
-  throw new S3ServerNotFound(
-    [
-      `No S3 server (versitygw) found, and it could not be built: ${why}. Fix it in one of three ways:`,
-      '  1. set MANDATE_S3_SERVER=/path/to/versitygw (or put `versitygw` on your PATH);',
-      `  2. install Go (1.25+) with access to the Go module proxy, then run: npx tsx infra/s3/provision-s3-server.ts`,
-      `     (it runs: go install ${VERSITYGW_MODULE}@${VERSITYGW_VERSION});`,
-      `  3. build it elsewhere and copy the binary to ${cached}.`,
-    ].join('\n'),
+      version: VERSITYGW_VERSION,
+      pkg: VERSITYGW_MODULE,
+      goArgs: ['-ldflags', `-X main.Version=${VERSITYGW_VERSION}`],
+      buildMinutes: '2–4',
+      remedies: (target) => [
+        '  1. set MANDATE_S3_SERVER=/path/to/versitygw (or put `versitygw` on your PATH);',
+        `  2. install Go (1.25+) with access to the Go module proxy, then run: npm run s3:provision`,
+        `     (it runs: go install ${VERSITYGW_MODULE}@${VERSITYGW_VERSION});`,
+        `  3. build it elsewhere and copy the binary to ${target}.`,
+      ],
+    },
+    { ...options, tools },
   );
 }
 
 if (require.main === module) {
-  try {
-    const path = provisionS3Server({ log: (line) => console.error(line) });
-    const version = execFileSync(path, ['--version'], { encoding: 'utf8' }).split('\n')[0]?.trim();
-    console.error(`versitygw: ${version}`);
-    console.log(path);
-  } catch (err) {
-    console.error((err as Error).message);
-    process.exit(1);
-  }
+  provisionS3Server({ log: (line) => console.error(line) })
+    .then((path) => {
+      const version = execFileSync(path, ['--version'], { encoding: 'utf8' }).split('\n')[0]?.trim();
+      console.error(`versitygw: ${version}`);
+      console.log(path);
+    })
+    .catch((err: Error) => {
+      console.error(err.message);
+      process.exit(1);
+    });
 }

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { loadConfig } from '../../config';
 import { freePort } from '../provision';
 import { provisionS3Server } from './provision-s3-server';
 
@@ -38,7 +39,8 @@ const HEALTH_PATH = '/health';
 const STOP_GRACE_MS = 5_000;
 
 export async function startS3Server(options: S3ServerOptions): Promise<S3Server> {
-  const binary = provisionS3Server({ log: options.log });
+  const tools = loadConfig().tools;
+  const binary = await provisionS3Server({ log: options.log, tools });
   const dataDir = resolve(options.dataDir);
   const dirs = { buckets: 'buckets', versions: 'versions', meta: 'meta', iam: 'iam' };
   for (const dir of Object.values(dirs)) mkdirSync(join(dataDir, dir), { recursive: true });
@@ -67,7 +69,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     join(dataDir, dirs.buckets),
   ];
   const child = spawn(binary, args, {
-    env: { ...process.env, ROOT_ACCESS_KEY_ID: accessKeyId, ROOT_SECRET_ACCESS_KEY: secretAccessKey },
+    env: { ...tools.env, ROOT_ACCESS_KEY_ID: accessKeyId, ROOT_SECRET_ACCESS_KEY: secretAccessKey },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTE_CLI_TYPES } from '../../workflows/definitions';
+import { searchAttributeCliArgs } from '../../contract/search-attributes';
 import { freePort } from '../provision';
 import { provisionTemporalCli } from './provision-cli';
 
@@ -55,8 +55,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_CLI_TYPES))
-    args.push('--search-attribute', `${name}=${type}`);
+  for (const attribute of searchAttributeCliArgs()) args.push('--search-attribute', attribute);
 
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -1,31 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
-import type { Worker } from '@temporalio/worker';
 import Database from 'better-sqlite3';
-import { seedEnterpriseDb } from '../../activities/integrations/enterprise-db-seed';
-import type { ActivityDeps } from '../../activities';
-import type { ReasoningProvider } from '../../activities/reasoning/provider';
-import type { DefinitionOverrides } from '../../core/catalog';
-import { buildMissionDeps, createMissionWorker } from '../../workers/worker';
+import { seedEnterpriseDb } from '../../connectors/enterprise-db-seed';
+import type { ActivityDeps } from '../../activities/mission';
+import type { ReasoningProvider } from '../../reasoning/provider';
+import type { DefinitionOverrides } from '../../catalog/catalog';
+import { startMissionWorker } from '../../workers/worker';
+import type { RunningWorker } from '../../workers/worker';
+import { auditDepsFrom } from '../../workers/audit-deps';
+import { parseAuditConfig, parseProviderConfig } from '../../config';
+import { buildWorkerDeps } from '../../workers/deps';
+import { harness, testSettings } from './settings';
 
 let runtimeInstalled = false;
 
 /** Installs the Temporal runtime once per test file, logging errors only (MANDATE_TEST_LOG=WARN|INFO|DEBUG for more). */
 export function installTestRuntime(): void {
   if (runtimeInstalled) return;
-  Runtime.install({ logger: new DefaultLogger((process.env.MANDATE_TEST_LOG as 'WARN') ?? 'ERROR') });
+  Runtime.install({ logger: new DefaultLogger(testSettings.logLevel) });
   runtimeInstalled = true;
 }
 
-/** A running mission worker that a test can stop and replace. */
-export interface RunningWorker {
-  worker: Worker;
-  stop(): Promise<void>;
-}
+export type { RunningWorker } from '../../workers/worker';
 
 /** Everything an integration suite needs: a client, a fresh sample database, its own task queue. */
 export interface TestContext {
@@ -49,10 +49,7 @@ export interface TestContext {
 }
 
 export async function createTestContext(name: string): Promise<TestContext> {
-  const address = process.env.MANDATE_TEST_TEMPORAL_ADDRESS;
-  const bundlePath = process.env.MANDATE_TEST_WORKFLOW_BUNDLE;
-  if (!address || !bundlePath)
-    throw new Error('integration tests need the harness (jest globalSetup) to start Temporal');
+  const { address, bundlePath } = harness();
   installTestRuntime();
   const dbPath = join(mkdtempSync(join(tmpdir(), `mandate-${name}-`)), 'enterprise.db');
   seedEnterpriseDb(dbPath);
@@ -68,29 +65,27 @@ export async function createTestContext(name: string): Promise<TestContext> {
     taskQueue,
     dbPath,
     async startWorker(options = {}) {
-      const deps = buildMissionDeps({
+      const deps = buildWorkerDeps({
         enterpriseDb: dbPath,
         overrides: options.overrides,
         faults: options.faults,
         catalogDir: options.catalogDir,
         // Provider settings come only from what a test passes, never from the developer's environment.
-        env: options.env ?? {},
+        providerConfig: parseProviderConfig(options.env ?? {}),
         providers: options.providers,
         boundary: options.boundary,
       });
-      const worker = await createMissionWorker({
+      const running = await startMissionWorker({
         connection: nativeConnection,
         taskQueue,
         deps,
         workflowBundle: { codePath: bundlePath },
+        audit: auditDepsFrom(parseAuditConfig({}, { dataDir: dirname(dbPath), namespace: 'default' })),
       });
-      const running = worker.run();
       const handle: RunningWorker = {
-        worker,
+        ...running,
         async stop() {
-          if (worker.getState() === 'RUNNING') worker.shutdown();
-          await running;
-          deps.close();
+          await running.stop();
           workers.delete(handle);
         },
       };

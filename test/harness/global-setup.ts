@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../../infra/temporal/dev-server';
 import { WORKFLOWS_PATH } from '../../workers/worker';
+import { publishHarness } from './settings';
 
 /**
  * Starts one Temporal dev server for the whole run and bundles the workflow code once. Suites find
@@ -18,8 +19,7 @@ export default async function globalSetup(): Promise<void> {
   ]);
   const bundlePath = join(runDir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
-  process.env.MANDATE_TEST_TEMPORAL_ADDRESS = server.address;
-  process.env.MANDATE_TEST_WORKFLOW_BUNDLE = bundlePath;
+  publishHarness(server.address, bundlePath);
   (globalThis as Record<string, unknown>).__MANDATE_DEV_SERVER__ = server;
   console.log(
     `\n[harness] Temporal dev server ${server.address} ready, workflows bundled (${Date.now() - started} ms)`,

@@ -4,16 +4,18 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import fc from 'fast-check';
-import type { PendingApproval } from '../../core/approval';
-import { DecisionRefused, decide, startMission } from '../../core/client/missions';
+import { startMission } from '../../client/missions';
+import { castVote } from '../../client/votes';
 import { actionParamsHash } from '../../core/grant';
-import type { Observation } from '../../core/mission';
-import { decideSignal, decideUpdate, stateQuery } from '../../workflows/definitions';
 import { createTestContext } from '../harness/context';
 import type { TestContext } from '../harness/context';
 import type { ApprovalPlan, MissionScript } from '../support/adversary';
 import { AdversaryProvider, expectedDecision, missionScript } from '../support/adversary';
 import { catalog, observations } from './helpers';
+import type { PendingApproval, Observation } from '../../contract/mission';
+import { VoteRefused } from '../../client/errors';
+import { voteSignal, voteUpdate, stateQuery } from '../../contract/messages';
+import { testSettings } from '../harness/settings';
 
 /**
  * Property: whatever an adversarial model replies — undeclared operations, reads outside its scopes,
@@ -22,7 +24,7 @@ import { catalog, observations } from './helpers';
  * policy did not allow outright or a (test) approver did not approve, with exactly the approved params;
  * every mission ends in a defined state in bounded time; no grant signature or key reaches the rail.
  */
-const RUNS = Number(process.env.MANDATE_ADVERSARY_RUNS ?? 10);
+const RUNS = testSettings.adversaryRuns;
 const MISSIONS_PER_RUN = 6;
 const MAX_STEPS = 10;
 const MISSION_DEADLINE_MS = 120_000;
@@ -97,7 +99,7 @@ async function tryForgery(log: ApproverLog, what: string, vote: () => Promise<un
     log.forgeriesAccepted.push(what);
   } catch (err) {
     const cause = (err as Error & { cause?: Error }).cause;
-    const message = err instanceof DecisionRefused ? err.message : `${(err as Error).message} ${cause?.message ?? ''}`;
+    const message = err instanceof VoteRefused ? err.message : `${(err as Error).message} ${cause?.message ?? ''}`;
     if (REFUSAL[what].test(message)) log.forgeriesRefused++;
     else if (!MOVED_ON.test(message)) log.forgeriesAccepted.push(`${what} refused for another reason: ${message}`);
   }
@@ -122,7 +124,7 @@ async function actOn(
   };
   const forged: Record<string, () => Promise<unknown>> = {
     wrongHash: () =>
-      decide(client, missionId, {
+      castVote(client, missionId, {
         ...base,
         paramsHash: actionParamsHash(p.operation, tampered),
         decision: 'approve',
@@ -130,7 +132,7 @@ async function actOn(
         roles: [role],
       }),
     wrongPolicy: () =>
-      decide(client, missionId, {
+      castVote(client, missionId, {
         ...base,
         policyVersion: 'f'.repeat(64),
         decision: 'approve',
@@ -138,14 +140,14 @@ async function actOn(
         roles: [role],
       }),
     initiator: () =>
-      decide(client, missionId, {
+      castVote(client, missionId, {
         ...base,
         decision: 'approve',
         approver: ` ${initiator.toUpperCase()} `,
         roles: [role],
       }),
     wrongRole: () =>
-      decide(client, missionId, {
+      castVote(client, missionId, {
         ...base,
         decision: 'approve',
         approver: String(p.params.approver ?? 'cfo@example.com'),
@@ -153,7 +155,7 @@ async function actOn(
       }),
     // Straight to the Update with no binding at all (the client helper would fill it in).
     unbound: () =>
-      client.workflow.getHandle(missionId).executeUpdate(decideUpdate, {
+      client.workflow.getHandle(missionId).executeUpdate(voteUpdate, {
         args: [{ actionId: p.actionId, decision: 'approve', approver: 'mallory', roles: [role] }],
       }),
   };
@@ -163,7 +165,7 @@ async function actOn(
       // A forged signal cannot be refused synchronously: it must become an approval_refused observation.
       await client.workflow
         .getHandle(missionId)
-        .signal(decideSignal, {
+        .signal(voteSignal, {
           ...base,
           paramsHash: '0'.repeat(64),
           decision: 'approve',
@@ -180,8 +182,8 @@ async function actOn(
     try {
       result =
         plan.verdict === 'approve'
-          ? await decide(client, missionId, { ...base, decision: 'approve', approver, roles: [role] })
-          : await decide(client, missionId, {
+          ? await castVote(client, missionId, { ...base, decision: 'approve', approver, roles: [role] })
+          : await castVote(client, missionId, {
               ...base,
               decision: 'reject',
               approver,
@@ -189,7 +191,7 @@ async function actOn(
               reason: 'coin flip',
             });
     } catch (err) {
-      if (err instanceof DecisionRefused || /closed/i.test((err as Error).message)) return; // timed out meanwhile
+      if (err instanceof VoteRefused || /closed/i.test((err as Error).message)) return; // timed out meanwhile
       throw err;
     }
     if (result.outcome === 'rejected') {
@@ -207,7 +209,7 @@ async function actOn(
     }
     if (i === 0 && plan.forgeries.includes('doubleVote')) {
       await tryForgery(log, 'doubleVote', () =>
-        decide(client, missionId, { ...base, decision: 'approve', approver, roles: [role] }),
+        castVote(client, missionId, { ...base, decision: 'approve', approver, roles: [role] }),
       );
     }
   }
@@ -402,7 +404,7 @@ test(`adversarial providers: ${RUNS} runs × ${MISSIONS_PER_RUN} missions; nothi
     {
       numRuns: RUNS,
       endOnFailure: true,
-      ...(process.env.MANDATE_ADVERSARY_SEED ? { seed: Number(process.env.MANDATE_ADVERSARY_SEED) } : {}),
+      ...(testSettings.adversarySeed !== undefined ? { seed: testSettings.adversarySeed } : {}),
     },
   );
   // The issue asks for at least 200 generated adversarial steps across the suite.

@@ -3,12 +3,12 @@ import { runCli } from '../support/run-cli';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stateQuery } from '../../workflows/definitions';
 import { createTestContext } from '../harness/context';
 import type { TestContext } from '../harness/context';
 import { PEOPLE, startService, terminateLeftovers } from './approvals-ui/fixture';
 import type { RunningService } from './approvals-ui/fixture';
 import { awaitingApproval, result, startRefund, waitForState } from './helpers';
+import { stateQuery } from '../../contract/messages';
 
 /** The approver CLI through the approvals service: login, list, show, approve/reject, refusals, tokens. */
 let t: TestContext;

@@ -1,9 +1,8 @@
 import type { Client } from '@temporalio/client';
-import { Catalog } from '../../core/catalog';
-import { getMission, startMission } from '../../core/client/missions';
-import type { Observation } from '../../core/mission';
-import type { MissionResult } from '../../workflows/definitions';
-import { stateQuery } from '../../workflows/definitions';
+import { Catalog } from '../../catalog/catalog';
+import { getMission, startMission } from '../../client/missions';
+import type { Observation, MissionResult } from '../../contract/mission';
+import { stateQuery } from '../../contract/messages';
 
 export const catalog = Catalog.load();
 

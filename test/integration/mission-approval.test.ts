@@ -1,8 +1,10 @@
-import { DecisionRefused, decide, pendingAction } from '../../core/client/missions';
-import { decideSignal } from '../../workflows/definitions';
 import { createTestContext } from '../harness/context';
 import type { RunningWorker, TestContext } from '../harness/context';
 import { awaitingApproval, kinds, observations, result, startRefund, waitForState } from './helpers';
+import { VoteRefused } from '../../client/errors';
+import { pendingAction } from '../../client/votes';
+import { voteSignal } from '../../contract/messages';
+import { castVote } from '../../client/votes';
 
 let t: TestContext;
 let worker: RunningWorker;
@@ -37,7 +39,7 @@ test('a large refund waits for approval, executes once when approved, and a repe
   expect(state.pending[0]).toMatchObject({ actionId: 'a1', operation: 'refunds.issue', tier: 'supervisor' });
   expect(refundsFor(id)).toHaveLength(0);
 
-  const recorded = await decide(t.client, id, {
+  const recorded = await castVote(t.client, id, {
     actionId: 'a1',
     decision: 'approve',
     approver: 'sam.supervisor@example.com',
@@ -50,7 +52,7 @@ test('a large refund waits for approval, executes once when approved, and a repe
     outcome: 'approved',
   });
   await expect(
-    decide(t.client, id, {
+    castVote(t.client, id, {
       actionId: 'a1',
       decision: 'approve',
       approver: 'sam.supervisor@example.com',
@@ -67,14 +69,14 @@ test('a rejected refund ends rejected with nothing executed; the reason is recor
   const id = await startRefund(t.client, t.taskQueue, 'CASE-1003');
   await waitForState(t.client, id, awaitingApproval);
   await expect(
-    decide(t.client, id, {
+    castVote(t.client, id, {
       actionId: 'a1',
       decision: 'reject',
       approver: 'sam.supervisor@example.com',
       roles: ['supervisor'],
     }),
   ).rejects.toThrow(/reason is required to reject/);
-  await decide(t.client, id, {
+  await castVote(t.client, id, {
     actionId: 'a1',
     decision: 'reject',
     approver: 'sam.supervisor@example.com',
@@ -91,10 +93,10 @@ test('decisions for a wrong actionId, by the initiator, or malformed are refused
   const id = await startRefund(t.client, t.taskQueue, 'CASE-1008', 'ines.initiator@example.com');
   await waitForState(t.client, id, awaitingApproval);
   await expect(
-    decide(t.client, id, { actionId: 'a9', decision: 'approve', approver: 'sam@example.com', roles: ['supervisor'] }),
+    castVote(t.client, id, { actionId: 'a9', decision: 'approve', approver: 'sam@example.com', roles: ['supervisor'] }),
   ).rejects.toThrow(/unknown action a9.*pending: a1/);
   await expect(
-    decide(t.client, id, {
+    castVote(t.client, id, {
       actionId: 'a1',
       decision: 'approve',
       approver: 'ines.initiator@example.com',
@@ -102,10 +104,10 @@ test('decisions for a wrong actionId, by the initiator, or malformed are refused
     }),
   ).rejects.toThrow(/separation of duties/);
   await expect(
-    decide(t.client, id, { actionId: 'a1', decision: 'approve', approver: '', roles: ['supervisor'] }),
-  ).rejects.toThrow(DecisionRefused);
+    castVote(t.client, id, { actionId: 'a1', decision: 'approve', approver: '', roles: ['supervisor'] }),
+  ).rejects.toThrow(VoteRefused);
   const still = await waitForState(t.client, id, awaitingApproval);
-  expect(still.decided).toHaveLength(0);
+  expect(still.settled).toHaveLength(0);
   expect(refundsFor(id)).toHaveLength(0);
 
   // The same decision through a Signal: an invalid one becomes a refused observation, a valid one counts.
@@ -119,8 +121,8 @@ test('decisions for a wrong actionId, by the initiator, or malformed are refused
     paramsHash,
     policyVersion,
   };
-  await handle.signal(decideSignal, { actionId: 'a7', ...vote });
-  await handle.signal(decideSignal, { actionId: 'a1', ...vote });
+  await handle.signal(voteSignal, { actionId: 'a7', ...vote });
+  await handle.signal(voteSignal, { actionId: 'a1', ...vote });
   await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'completed', executedActions: ['a1'] });
   const obs = await observations(t.client, id);
   expect(obs.filter((o) => o.kind === 'approval_refused').map((o) => o.summary)).toEqual([
@@ -141,6 +143,11 @@ test('an approval that never comes rejects the action when the timeout passes (f
     /no decision within 2s \(1 ladder step\(s\)\): rejected \(fail closed\)/,
   );
   await expect(
-    decide(t.client, id, { actionId: 'a1', decision: 'approve', approver: 'late@example.com', roles: ['supervisor'] }),
+    castVote(t.client, id, {
+      actionId: 'a1',
+      decision: 'approve',
+      approver: 'late@example.com',
+      roles: ['supervisor'],
+    }),
   ).rejects.toThrow(/already taken: action a1 was rejected by the approval timeout.*closed/);
 });

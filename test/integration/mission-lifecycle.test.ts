@@ -1,10 +1,11 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { InvalidMissionInput } from '../../core/catalog';
-import { decide, startMission } from '../../core/client/missions';
-import { MISSION_WORKFLOW_TYPE } from '../../workflows/definitions';
+import { InvalidMissionInput } from '../../catalog/catalog';
+import { startMission } from '../../client/missions';
+import { castVote } from '../../client/votes';
 import { createTestContext } from '../harness/context';
 import type { TestContext } from '../harness/context';
 import { awaitingApproval, catalog, kinds, observations, result, startRefund, waitForState } from './helpers';
+import { MISSION_WORKFLOW_TYPE } from '../../contract/names';
 
 let t: TestContext;
 
@@ -79,7 +80,7 @@ test('a worker restarted while the mission waits: the new worker resumes it and 
   await first.stop();
 
   const second = await t.startWorker();
-  await decide(t.client, id, {
+  await castVote(t.client, id, {
     actionId: 'a1',
     decision: 'approve',
     approver: 'sam@example.com',
@@ -106,7 +107,7 @@ test('a long mission continues as new and keeps its state, rail and single execu
   const w = await t.startWorker({ overrides: { 'customer-refund': { limits: { continueAsNewAfterSteps: 2 } } } });
   const id = await startRefund(t.client, t.taskQueue, 'CASE-1008');
   await waitForState(t.client, id, awaitingApproval);
-  await decide(t.client, id, {
+  await castVote(t.client, id, {
     actionId: 'a1',
     decision: 'approve',
     approver: 'sam@example.com',

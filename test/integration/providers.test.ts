@@ -2,14 +2,14 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import { Catalog, DEFAULT_CATALOG_DIR } from '../../core/catalog';
-import { startMission } from '../../core/client/missions';
-import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
+import { Catalog, DEFAULT_CATALOG_DIR } from '../../catalog/catalog';
+import { startMission } from '../../client/missions';
 import { createTestContext } from '../harness/context';
 import type { TestContext } from '../harness/context';
 import { FakeLlmServer, wire } from '../support/fake-llm-server';
 import { runCli } from '../support/run-cli';
 import { observations, result } from './helpers';
+import { SEARCH_ATTRIBUTES } from '../../contract/search-attributes';
 
 /**
  * Missions reasoning through the official OpenAI and Ollama SDKs, against a local server speaking

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { installTestRuntime } from '../harness/context';
+import { harness } from '../harness/settings';
 
 /**
  * Replays committed mission histories against the current workflow code. A failure here means a
@@ -13,7 +14,7 @@ const histories = join(__dirname, '..', 'fixtures', 'histories');
 test('the approved customer-refund history replays against the current workflow code', async () => {
   const history = JSON.parse(readFileSync(join(histories, 'customer-refund-approved.json'), 'utf8'));
   await expect(
-    Worker.runReplayHistory({ workflowBundle: { codePath: process.env.MANDATE_TEST_WORKFLOW_BUNDLE! } }, history),
+    Worker.runReplayHistory({ workflowBundle: { codePath: harness().bundlePath } }, history),
   ).resolves.toBeUndefined();
 });
 
@@ -25,6 +26,6 @@ test('a history whose recorded steps differ from the code is reported as a deter
   );
   scheduled.activityTaskScheduledEventAttributes.activityType.name = 'somethingElse';
   await expect(
-    Worker.runReplayHistory({ workflowBundle: { codePath: process.env.MANDATE_TEST_WORKFLOW_BUNDLE! } }, history),
+    Worker.runReplayHistory({ workflowBundle: { codePath: harness().bundlePath } }, history),
   ).rejects.toThrow(/[Nn]ondeterminis|DeterminismViolation/);
 });

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import { DEFAULT_CATALOG_DIR } from '../../core/catalog';
+import { DEFAULT_CATALOG_DIR } from '../../catalog/catalog';
 import { createTestContext } from '../harness/context';
 import type { TestContext } from '../harness/context';
 import { observations, startRefund } from './helpers';

@@ -1,6 +1,6 @@
-import { RefundParams } from '../../activities/integrations/enterprise-db';
+import { RefundParams } from '../../connectors/enterprise-db';
 import fc from 'fast-check';
-import type { ReasoningProvider, ReasoningReply, ReasoningRequest } from '../../activities/reasoning/provider';
+import type { ReasoningProvider, ReasoningReply, ReasoningRequest } from '../../reasoning/provider';
 import { ReasoningStep } from '../../core/mission';
 
 /**

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ReasoningRequest } from '../../activities/reasoning/provider';
+import type { ReasoningRequest } from '../../reasoning/provider';
 import { MissionDefinition } from '../../core/mission';
 import definitionJson from '../../missions/customer-refund/definition.json';
 

@@ -2,9 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startEmbeddedStack } from '../../infra/embedded-stack';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { Catalog } from '../../core/catalog';
-import { decide, startMission } from '../../core/client/missions';
-import { stateQuery } from '../../workflows/definitions';
+import { Catalog } from '../../catalog/catalog';
+import { startMission } from '../../client/missions';
+import { castVote } from '../../client/votes';
+import { stateQuery } from '../../contract/messages';
 
 /**
  * Records the replay fixture: an approved customer-refund mission's full event history, in the JSON
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
     });
     const handle = client.workflow.getHandle(id);
     while (!(await handle.query(stateQuery)).pending.length) await new Promise((r) => setTimeout(r, 100));
-    await decide(client, id, {
+    await castVote(client, id, {
       actionId: 'a1',
       decision: 'approve',
       approver: 'sam.supervisor',

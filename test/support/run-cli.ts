@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { childEnv } from '../harness/settings';
 
 /** What one run of the `mandate` binary did. */
 export interface CliRun {
@@ -16,12 +17,8 @@ const BIN = join(__dirname, '..', '..', 'bin', 'mandate.js');
  */
 export function runCli(env: Record<string, string>, args: string[], timeoutMs = 60_000): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, ...env }, timeout: timeoutMs },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(process.execPath, [BIN, ...args], { env: childEnv(env), timeout: timeoutMs }, (error, stdout, stderr) =>
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }

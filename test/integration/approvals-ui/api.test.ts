@@ -1,11 +1,11 @@
 import { verifyAttestation } from '../../../core/attestation';
-import type { ApprovalDecisionInput } from '../../../core/approval';
-import { stateQuery } from '../../../workflows/definitions';
 import { createTestContext } from '../../harness/context';
 import type { TestContext } from '../../harness/context';
 import { awaitingApproval, result, startRefund, waitForState } from '../helpers';
 import { api, PEOPLE, quickTimeout, startService, terminateLeftovers, waitForQueue } from './fixture';
 import type { RunningService } from './fixture';
+import type { VoteInput } from '../../../contract/mission';
+import { stateQuery } from '../../../contract/messages';
 
 /** The JSON API against a real dev server and worker: every refusal path, and a signed decision in history. */
 let t: TestContext;
@@ -79,7 +79,7 @@ test('a supervisor approves through the API; the decision reaches history signed
   const history = await t.client.workflow.getHandle(id).fetchHistory();
   const accepted = history.events?.find((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
   const payload = accepted?.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads?.[0];
-  const input = JSON.parse(Buffer.from(payload!.data!).toString('utf8')) as ApprovalDecisionInput;
+  const input = JSON.parse(Buffer.from(payload!.data!).toString('utf8')) as VoteInput;
   expect(input).toMatchObject({ approver: PEOPLE.sam.subject, roles: ['supervisor'], paramsHash: expect.any(String) });
   expect(verifyAttestation(id, input, { [service.keys.keyId]: service.keys.publicKeyPem })).toMatchObject({ ok: true });
 
@@ -170,7 +170,7 @@ test('an action whose deadline passed is refused as expired', async () => {
   const res = await api(quickService, decision(id), { token: quickService.tokens.sam, body: { decision: 'approve' } });
   expect(res).toMatchObject({ status: 409, body: { error: { code: 'expired' } } });
   const view = await api(quickService, `/api/missions/${id}`, { token: quickService.tokens.sam });
-  expect(view.body.decided).toEqual([expect.objectContaining({ actionId: 'a1', expired: true })]);
+  expect(view.body.settled).toEqual([expect.objectContaining({ actionId: 'a1', expired: true })]);
 });
 
 test('a quorum of two: one person, one vote; the second distinct approver settles it', async () => {

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
+import { testSettings } from '../../harness/settings';
 
 /** Real headless Chromium from Debian (CI: `apt-get update && apt-get install -y chromium`). */
-export const CHROMIUM = process.env.MANDATE_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM = testSettings.chromium;
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {

@@ -6,10 +6,10 @@ import type { FastifyInstance } from 'fastify';
 import { createLocalToken } from '../../../approvals-ui/local-tokens';
 import { createApprovalsService } from '../../../approvals-ui/server';
 import type { ApprovalsServiceOptions } from '../../../approvals-ui/server';
-import { generateAttestationKeys } from '../../../core/attestation';
-import type { DefinitionOverrides } from '../../../core/catalog';
+import type { DefinitionOverrides } from '../../../catalog/catalog';
 import type { TestContext } from '../../harness/context';
 import { catalog } from '../helpers';
+import { generateEd25519KeyPair } from '../../../core/ed25519';
 
 /** Approvers of the suites: a supervisor, a second supervisor who starts missions, two in finance. */
 export const PEOPLE = {
@@ -25,7 +25,7 @@ export interface RunningService {
   app: FastifyInstance;
   tokens: Record<Person, string>;
   tokensFile: string;
-  keys: ReturnType<typeof generateAttestationKeys>;
+  keys: ReturnType<typeof generateEd25519KeyPair>;
   close(): Promise<void>;
 }
 
@@ -40,7 +40,7 @@ export async function startService(
   const tokens = Object.fromEntries(
     Object.entries(PEOPLE).map(([name, p]) => [name, createLocalToken(tokensFile, p.subject, [...p.roles])]),
   ) as Record<Person, string>;
-  const keys = generateAttestationKeys();
+  const keys = generateEd25519KeyPair();
   const app = createApprovalsService({
     client: t.client,
     taskQueue: t.taskQueue,

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { stateQuery } from '../../../workflows/definitions';
 import { createTestContext } from '../../harness/context';
 import type { TestContext } from '../../harness/context';
 import { awaitingApproval, result, startRefund, waitForState } from '../helpers';
@@ -9,6 +8,8 @@ import { freePort, startFakeIdp } from './fake-idp';
 import type { FakeIdp } from './fake-idp';
 import { api, PEOPLE, quickTimeout, startService, terminateLeftovers, waitForQueue } from './fixture';
 import type { Person, RunningService } from './fixture';
+import { stateQuery } from '../../../contract/messages';
+import { testSettings } from '../../harness/settings';
 
 /**
  * The approvals service in real headless Chromium, against the dev server and a worker: sign in,
@@ -17,7 +18,7 @@ import type { Person, RunningService } from './fixture';
  */
 // The README's screenshots are refreshed on demand (MANDATE_UPDATE_SCREENSHOTS=1); otherwise they go to the run dir.
 const ROOT = join(__dirname, '..', '..', '..');
-const SCREENSHOTS = process.env.MANDATE_UPDATE_SCREENSHOTS
+const SCREENSHOTS = testSettings.updateScreenshots
   ? join(ROOT, 'docs', 'screenshots')
   : join(ROOT, '.mandate', 'test-run', 'screenshots');
 let t: TestContext;

@@ -2,15 +2,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { AuditExporter } from '../../../activities/audit/export';
-import type { HistoryJson } from '../../../activities/audit/history';
-import { parseHistoryJson } from '../../../activities/audit/history';
-import { openAuditStore, resolveAuditKeys } from '../../../activities/audit/setup';
-import type { S3AuditStore } from '../../../activities/audit/store-s3';
-import { verifyAuditStore } from '../../../activities/audit/verify';
+import { AuditExporter } from '../../../audit/exporter';
+import type { HistoryJson } from '../../../audit/history';
+import { parseHistoryJson } from '../../../audit/history';
+import { openAuditStore, resolveAuditKeys } from '../../../audit/setup';
+import type { S3AuditStore } from '../../../audit/store-s3';
+import { verifyAuditStore } from '../../../audit/verify';
 import { startS3Server } from '../../../infra/s3/s3-server';
 import type { S3Server } from '../../../infra/s3/s3-server';
-import { loadAuditConfig } from '../../../workers/config';
+import { loadConfig } from '../../../config';
 
 /**
  * Export and verify on the S3 store (versitygw with Object Lock), configured the way a worker is:
@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 test('bundles exported to S3 verify, re-export writes nothing, and a later overwrite cannot change the record', async () => {
-  const config = loadAuditConfig({
+  const config = loadConfig({
     MANDATE_DATA_DIR: dataDir,
     MANDATE_AUDIT_STORE: 's3',
     MANDATE_AUDIT_S3_ENDPOINT: server.endpoint,
@@ -54,7 +54,7 @@ test('bundles exported to S3 verify, re-export writes nothing, and a later overw
     MANDATE_AUDIT_S3_SECRET_ACCESS_KEY: server.secretAccessKey,
     MANDATE_AUDIT_S3_FORCE_PATH_STYLE: 'true',
     MANDATE_AUDIT_S3_RETENTION_DAYS: '1',
-  });
+  }).audit;
   const keys = resolveAuditKeys(config);
   expect(keys.local).toEqual({ dir: join(dataDir, 'audit-keys'), created: true });
   expect(resolveAuditKeys(config).signerKey).toBe(keys.signerKey); // generated once, then reused

@@ -13,11 +13,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
-import type { Worker } from '@temporalio/worker';
-import { AuditExporter } from '../../../activities/audit/export';
-import { MemoryAuditStore } from '../../../activities/audit/store-memory';
-import { FsAuditStore } from '../../../activities/audit/store-fs';
-import { formatReport } from '../../../activities/audit/report-format';
+import { AuditExporter } from '../../../audit/exporter';
+import { MemoryAuditStore } from '../../../audit/store-memory';
+import { FsAuditStore } from '../../../audit/store-fs';
+import { formatReport } from '../../../audit/report-format';
 import {
   AuditCheckFailed,
   auditExport,
@@ -27,17 +26,20 @@ import {
   readHistorySource,
 } from '../../../cli/audit';
 import type { AuditIo } from '../../../cli/audit';
-import { ensureAuditSchedule } from '../../../core/client/audit-schedule';
-import { decide } from '../../../core/client/missions';
+import { ensureAuditSchedule } from '../../../client/schedules';
 import { generateKeyPair } from '../../../core/signed-note';
 import { provisionTemporalCli } from '../../../infra/temporal/provision-cli';
 import { auditExport as auditExportWorkflow } from '../../../workflows/audit-export';
-import { buildMissionDeps, createMissionWorker } from '../../../workers/worker';
+import { startMissionWorker } from '../../../workers/worker';
+import type { RunningWorker } from '../../../workers/worker';
 import { runCli } from '../../support/run-cli';
 import { createTestContext } from '../../harness/context';
 import type { TestContext } from '../../harness/context';
 import { expectEveryMutationDetected } from '../../unit/audit/tamper';
 import { awaitingApproval, result, startRefund, waitForState } from '../helpers';
+import { buildWorkerDeps } from '../../../workers/deps';
+import { castVote } from '../../../client/votes';
+import { harness } from '../../harness/settings';
 
 /**
  * Issue 5 end to end against the real dev server: refunds that policy allows, a supervisor approves
@@ -46,14 +48,12 @@ import { awaitingApproval, result, startRefund, waitForState } from '../helpers'
  */
 let t: TestContext;
 let native: NativeConnection;
-let worker: Worker;
-let running: Promise<void>;
-let closeDeps: () => void;
+let worker: RunningWorker | undefined;
 const root = mkdtempSync(join(tmpdir(), 'mandate-audit-export-'));
 const storeDir = join(root, 'store');
 const keys = generateKeyPair('mandate-audit-it');
 const origin = 'mandate/audit/it';
-const bundlePath = () => process.env.MANDATE_TEST_WORKFLOW_BUNDLE!;
+const bundlePath = () => harness().bundlePath;
 const missions: Record<'allowed' | 'approved' | 'rejected', string> = { allowed: '', approved: '', rejected: '' };
 const quiet = (): AuditIo & { lines: string[] } => {
   const lines: string[] = [];
@@ -63,23 +63,21 @@ const quiet = (): AuditIo & { lines: string[] } => {
 beforeAll(async () => {
   t = await createTestContext('audit');
   native = await NativeConnection.connect({ address: t.address });
-  const deps = buildMissionDeps({ enterpriseDb: t.dbPath });
-  closeDeps = deps.close;
+  const deps = buildWorkerDeps({ enterpriseDb: t.dbPath });
   // The worker's own client (Context.client) serves the export activities, as in production.
-  worker = await createMissionWorker({
+  worker = await startMissionWorker({
     connection: native,
     taskQueue: t.taskQueue,
     deps,
     workflowBundle: { codePath: bundlePath() },
     audit: { store: new FsAuditStore({ root: storeDir }), signerKey: keys.signerKey, origin },
   });
-  running = worker.run();
 
   missions.allowed = await startRefund(t.client, t.taskQueue, 'CASE-1001');
   missions.approved = await startRefund(t.client, t.taskQueue, 'CASE-1002');
   missions.rejected = await startRefund(t.client, t.taskQueue, 'CASE-1003');
   await waitForState(t.client, missions.approved, awaitingApproval);
-  await decide(t.client, missions.approved, {
+  await castVote(t.client, missions.approved, {
     actionId: 'a1',
     decision: 'approve',
     approver: 'sam.supervisor@example.com',
@@ -87,7 +85,7 @@ beforeAll(async () => {
     reason: 'photos attached',
   });
   await waitForState(t.client, missions.rejected, awaitingApproval);
-  await decide(t.client, missions.rejected, {
+  await castVote(t.client, missions.rejected, {
     actionId: 'a1',
     decision: 'reject',
     approver: 'sam.supervisor@example.com',
@@ -98,9 +96,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running?.catch(() => undefined);
-  closeDeps?.();
+  await worker?.stop();
   await native?.close();
   await t?.close();
   rmSync(root, { recursive: true, force: true });

@@ -13,9 +13,10 @@ import {
   PutObjectCommand,
   PutObjectRetentionCommand,
 } from '@aws-sdk/client-s3';
-import { sha256Hex } from '../../../activities/audit/store';
-import { AuditStoreMisconfigured, S3AuditStore } from '../../../activities/audit/store-s3';
-import type { S3AuditStoreConfig } from '../../../activities/audit/store-s3';
+import {} from '../../../audit/store';
+import { sha256Hex } from '../../../core/hash';
+import { AuditStoreMisconfigured, S3AuditStore } from '../../../audit/store-s3';
+import type { S3AuditStoreConfig } from '../../../audit/store-s3';
 import { startS3Server } from '../../../infra/s3/s3-server';
 import type { S3Server } from '../../../infra/s3/s3-server';
 import { auditStoreContract } from '../../unit/audit/store-contract';

@@ -1,17 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createActivities } from '../../../activities';
-import { seedEnterpriseDb } from '../../../activities/integrations/enterprise-db-seed';
-import { Catalog } from '../../../core/catalog';
-import { buildMissionDeps } from '../../../workers/worker';
+import { createMissionActivities } from '../../../activities/mission';
+import { seedEnterpriseDb } from '../../../connectors/enterprise-db-seed';
+import { Catalog } from '../../../catalog/catalog';
+import { buildWorkerDeps } from '../../../workers/deps';
 
 /** decideAction: the integration's params schema first, then Cedar. */
 const dir = mkdtempSync(join(tmpdir(), 'mandate-decide-'));
 const dbPath = join(dir, 'enterprise.db');
 seedEnterpriseDb(dbPath);
-const deps = buildMissionDeps({ enterpriseDb: dbPath, env: {} });
-const { decideAction } = createActivities(deps);
+const deps = buildWorkerDeps({ enterpriseDb: dbPath });
+const { decideAction } = createMissionActivities(deps);
 const definitionVersion = Catalog.load().get('customer-refund').definitionVersion;
 afterAll(() => {
   deps.close();

@@ -2,7 +2,8 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSigningKey } from '../../../approvals-ui/keys';
-import { createAttestationSigner, generateAttestationKeys } from '../../../core/attestation';
+import { createAttestationSigner } from '../../../core/attestation';
+import { generateEd25519KeyPair } from '../../../core/ed25519';
 
 describe('the service signing key', () => {
   it('is generated once under the data dir (0600) when nothing is configured, then reused', () => {
@@ -16,7 +17,7 @@ describe('the service signing key', () => {
   });
 
   it('takes inline PEM or a file path; a missing file is an error that names it', () => {
-    const keys = generateAttestationKeys();
+    const keys = generateEd25519KeyPair();
     expect(loadSigningKey(keys.privateKeyPem, '/nonexistent').pem).toBe(keys.privateKeyPem);
     const dir = mkdtempSync(join(tmpdir(), 'mandate-keys-'));
     const generated = loadSigningKey(undefined, dir);

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalHistoryBytes, parseHistoryJson } from '../../../activities/audit/history';
-import type { HistoryJson } from '../../../activities/audit/history';
-import { buildDecisionReport } from '../../../activities/audit/report';
-import { formatReport } from '../../../activities/audit/report-format';
+import { canonicalHistoryBytes, parseHistoryJson } from '../../../audit/history';
+import type { HistoryJson } from '../../../audit/history';
+import { buildDecisionReport } from '../../../audit/report';
+import { formatReport } from '../../../audit/report-format';
 
 /** The decision report, derived from the committed approved-refund history alone. */
 const fixture = join(__dirname, '..', '..', 'fixtures', 'histories', 'customer-refund-approved.json');

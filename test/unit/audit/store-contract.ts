@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditStore } from '../../../activities/audit/store';
-import {
-  AuditIntegrityError,
-  AuditObjectNotFound,
-  InvalidAuditKey,
-  WriteOnceViolation,
-  sha256Hex,
-} from '../../../activities/audit/store';
+import type { AuditStore } from '../../../audit/store';
+import { AuditIntegrityError, AuditObjectNotFound, InvalidAuditKey, WriteOnceViolation } from '../../../audit/store';
+import { sha256Hex } from '../../../core/hash';
 
 /**
  * The write-once contract every AuditStore meets, run by the filesystem unit tests and the S3

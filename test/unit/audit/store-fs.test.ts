@@ -11,8 +11,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FsAuditStore } from '../../../activities/audit/store-fs';
-import { AuditIntegrityError, InvalidAuditKey, sha256Hex, validateKey } from '../../../activities/audit/store';
+import { FsAuditStore } from '../../../audit/store-fs';
+import { AuditIntegrityError, InvalidAuditKey, validateKey } from '../../../audit/store';
+import { sha256Hex } from '../../../core/hash';
 import { BAD_KEYS, auditStoreContract } from './store-contract';
 
 let root: string;

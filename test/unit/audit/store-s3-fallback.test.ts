@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { sha256Hex } from '../../../activities/audit/store';
-import { AuditStoreMisconfigured, S3AuditStore } from '../../../activities/audit/store-s3';
+import {} from '../../../audit/store';
+import { sha256Hex } from '../../../core/hash';
+import { AuditStoreMisconfigured, S3AuditStore } from '../../../audit/store-s3';
 
 /**
  * What the real server cannot show: a server without conditional writes (501 on If-None-Match).

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { MemoryAuditStore } from '../../../activities/audit/store-memory';
-import type { VerifyOptions } from '../../../activities/audit/verify';
-import { verifyAuditStore } from '../../../activities/audit/verify';
+import { MemoryAuditStore } from '../../../audit/store-memory';
+import type { VerifyOptions } from '../../../audit/verify';
+import { verifyAuditStore } from '../../../audit/verify';
 
 /**
  * Tampering with a copy of an audit store, for property tests: each mutation flips bits, deletes,

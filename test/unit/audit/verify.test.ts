@@ -1,15 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuditExporter } from '../../../activities/audit/export';
-import type { HistoryJson } from '../../../activities/audit/history';
-import { parseHistoryJson } from '../../../activities/audit/history';
-import { attestationKeyMap } from '../../../activities/audit/attestation';
-import { MemoryAuditStore } from '../../../activities/audit/store-memory';
-import { verifyAuditStore } from '../../../activities/audit/verify';
-import { createAttestationSigner, generateAttestationKeys } from '../../../core/attestation';
-import type { ApprovalDecisionInput } from '../../../core/approval';
+import { AuditExporter } from '../../../audit/exporter';
+import type { HistoryJson } from '../../../audit/history';
+import { parseHistoryJson } from '../../../audit/history';
+import { attestationKeyMap } from '../../../audit/attestation';
+import { MemoryAuditStore } from '../../../audit/store-memory';
+import { verifyAuditStore } from '../../../audit/verify';
+import { createAttestationSigner } from '../../../core/attestation';
 import { generateKeyPair } from '../../../core/signed-note';
 import { applyMutation, expectEveryMutationDetected } from './tamper';
+import { generateEd25519KeyPair } from '../../../core/ed25519';
+import type { VoteInput } from '../../../contract/mission';
 
 /** Export → verify → tamper, over an in-memory store built from the committed history fixture. */
 const text = readFileSync(
@@ -110,7 +111,7 @@ test('1,000 random flips, deletions, reorders and truncations of a copied store 
 });
 
 test('approval attestations are checked when the approvals key is configured, noted otherwise', async () => {
-  const service = generateAttestationKeys();
+  const service = generateEd25519KeyPair();
   const signer = createAttestationSigner(service.privateKeyPem);
   const pem = service.publicKeyPem;
   const attest = (history: HistoryJson, forge: boolean) => {
@@ -120,7 +121,7 @@ test('approval attestations are checked when the approvals key is configured, no
         acceptedRequest: { input: { args: { payloads: { data: string }[] } } };
       }
     ).acceptedRequest.input.args.payloads[0];
-    const input = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as ApprovalDecisionInput;
+    const input = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as VoteInput;
     const started = history.events[0].workflowExecutionStartedEventAttributes as { workflowId: string };
     input.attestation = signer.sign(started.workflowId, input);
     if (forge) input.approver = 'mallory';

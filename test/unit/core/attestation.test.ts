@@ -1,19 +1,15 @@
 import { generateKeyPairSync } from 'node:crypto';
-import type { ApprovalDecisionInput } from '../../../core/approval';
-import {
-  attestationKeyId,
-  createAttestationSigner,
-  generateAttestationKeys,
-  verifyAttestation,
-} from '../../../core/attestation';
+import { createAttestationSigner, verifyAttestation } from '../../../core/attestation';
 import { actionParamsHash } from '../../../core/grant';
+import type { VoteInput } from '../../../contract/mission';
+import { ed25519KeyId, generateEd25519KeyPair } from '../../../core/ed25519';
 
-const keys = generateAttestationKeys();
+const keys = generateEd25519KeyPair();
 const signer = createAttestationSigner(keys.privateKeyPem);
 const trusted = { [keys.keyId]: keys.publicKeyPem };
 
-function signed(overrides: Partial<ApprovalDecisionInput> = {}): ApprovalDecisionInput {
-  const input: ApprovalDecisionInput = {
+function signed(overrides: Partial<VoteInput> = {}): VoteInput {
+  const input: VoteInput = {
     actionId: 'a1',
     decision: 'approve',
     approver: 'sam@example.com',
@@ -29,7 +25,7 @@ function signed(overrides: Partial<ApprovalDecisionInput> = {}): ApprovalDecisio
 describe('attestations', () => {
   it('derives the key id from the raw public key, the same from the private side', () => {
     expect(keys.keyId).toMatch(/^[0-9a-f]{16}$/);
-    expect(attestationKeyId(keys.publicKeyPem)).toBe(keys.keyId);
+    expect(ed25519KeyId(keys.publicKeyPem)).toBe(keys.keyId);
     expect(signer.keyId).toBe(keys.keyId);
   });
 
@@ -45,7 +41,7 @@ describe('attestations', () => {
     expect(verifyAttestation('m-1', reordered, trusted).ok).toBe(true);
   });
 
-  it.each<[string, Partial<ApprovalDecisionInput>]>([
+  it.each<[string, Partial<VoteInput>]>([
     ['approver', { approver: 'mallory@example.com' }],
     ['decision', { decision: 'reject' }],
     ['roles', { roles: ['supervisor', 'cfo'] }],
@@ -62,7 +58,7 @@ describe('attestations', () => {
     const input = signed();
     expect(verifyAttestation('m-2', input, trusted).ok).toBe(false);
     expect(verifyAttestation('m-1', input, {})).toEqual({ ok: false, reason: `unknown attestation key ${keys.keyId}` });
-    const other = generateAttestationKeys();
+    const other = generateEd25519KeyPair();
     expect(verifyAttestation('m-1', input, { [keys.keyId]: other.publicKeyPem })).toMatchObject({
       ok: false,
       reason: expect.stringMatching(/does not match its id/),
@@ -81,7 +77,7 @@ describe('attestations', () => {
       { attestation: { keyId: keys.keyId, signature: '!!', signedAt: 'y' } },
     ];
     for (const value of broken) {
-      expect(verifyAttestation('m-1', value as ApprovalDecisionInput, trusted).ok).toBe(false);
+      expect(verifyAttestation('m-1', value as VoteInput, trusted).ok).toBe(false);
     }
     expect(verifyAttestation('m-1', signed(), { [keys.keyId]: 'not a pem' })).toMatchObject({ ok: false });
   });

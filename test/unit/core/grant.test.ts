@@ -1,18 +1,12 @@
 import { createPrivateKey, sign } from 'node:crypto';
 import fc from 'fast-check';
-import {
-  GRANT_CLOCK_SKEW_MS,
-  actionParamsHash,
-  generateGrantKeys,
-  grantKeyId,
-  mintGrant,
-  verifyGrant,
-} from '../../../core/grant';
+import { GRANT_CLOCK_SKEW_MS, actionParamsHash, mintGrant, verifyGrant } from '../../../core/grant';
 import type { ExpectedAction, GrantClaims, SignedGrant } from '../../../core/grant';
 import { canonicalJson } from '../../../core/hash';
+import { generateEd25519KeyPair, ed25519KeyId } from '../../../core/ed25519';
 
-const keys = generateGrantKeys();
-const other = generateGrantKeys();
+const keys = generateEd25519KeyPair();
+const other = generateEd25519KeyPair();
 const trust = { publicKeys: { [keys.keyId]: keys.publicKeyPem } };
 const now = new Date('2025-01-15T12:00:00.000Z');
 const at = (offsetMs: number): string => new Date(now.getTime() + offsetMs).toISOString();
@@ -45,7 +39,7 @@ const check = (g: unknown, exp: ExpectedAction = expected, when = now) => verify
 describe('keys and hashes', () => {
   it('derives the key id from the raw public key', () => {
     expect(keys.keyId).toMatch(/^[0-9a-f]{16}$/);
-    expect(grantKeyId(keys.publicKeyPem)).toBe(keys.keyId);
+    expect(ed25519KeyId(keys.publicKeyPem)).toBe(keys.keyId);
     expect(other.keyId).not.toBe(keys.keyId);
   });
 

@@ -8,7 +8,7 @@ import {
   PolicyLoadError,
   type PolicyBundle,
   type PolicyRequest,
-} from '../../../activities/policy/cedar-engine';
+} from '../../../policy/cedar-engine';
 
 const missionDir = join(__dirname, '..', '..', '..', 'missions', 'customer-refund');
 const policyText = readFileSync(join(missionDir, 'policy.cedar'), 'utf8');

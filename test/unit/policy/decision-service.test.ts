@@ -1,10 +1,10 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DecisionService } from '../../../activities/policy/decision-service';
-import type { DecisionRequest } from '../../../activities/policy/decision-service';
-import { PolicyLoadError } from '../../../activities/policy/types';
-import { Catalog, DEFAULT_CATALOG_DIR } from '../../../core/catalog';
+import { DecisionService } from '../../../policy/decision-service';
+import type { DecisionRequest } from '../../../policy/decision-service';
+import { PolicyLoadError } from '../../../policy/types';
+import { Catalog, DEFAULT_CATALOG_DIR } from '../../../catalog/catalog';
 import { actionParamsHash } from '../../../core/grant';
 import { hashJson } from '../../../core/hash';
 import type { DecisionRule, MissionDefinition } from '../../../core/mission';

@@ -1,8 +1,8 @@
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { explain } from '../../../activities/policy/cedar-engine';
-import { MISSION_POLICY_FILES, runPolicyTests } from '../../../activities/policy/policy-tests';
+import { explain } from '../../../policy/cedar-engine';
+import { MISSION_POLICY_FILES, runPolicyTests } from '../../../policy/policy-tests';
 
 const missionsDir = join(__dirname, '..', '..', '..', 'missions');
 const missions = readdirSync(missionsDir, { withFileTypes: true })

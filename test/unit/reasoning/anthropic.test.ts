@@ -1,6 +1,6 @@
-import { AnthropicProvider } from '../../../activities/reasoning/anthropic';
-import { DATA_CLOSE, DATA_OPEN, stepSchemaFor } from '../../../activities/reasoning/prompt';
-import { ProviderError } from '../../../activities/reasoning/provider';
+import { AnthropicProvider } from '../../../reasoning/anthropic';
+import { DATA_CLOSE, DATA_OPEN, stepSchemaFor } from '../../../reasoning/prompt';
+import { ProviderError } from '../../../reasoning/provider';
 import { FakeLlmServer, SAMPLE_STEP, sampleRequest, wire } from '../../support/fake-llm-server';
 
 const ROUTE = 'POST /v1/messages';

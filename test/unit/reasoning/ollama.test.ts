@@ -1,6 +1,6 @@
-import { OllamaProvider } from '../../../activities/reasoning/ollama';
-import { DATA_CLOSE, DATA_OPEN, stepSchemaFor } from '../../../activities/reasoning/prompt';
-import { ProviderError } from '../../../activities/reasoning/provider';
+import { OllamaProvider } from '../../../reasoning/ollama';
+import { DATA_CLOSE, DATA_OPEN, stepSchemaFor } from '../../../reasoning/prompt';
+import { ProviderError } from '../../../reasoning/provider';
 import { FakeLlmServer, SAMPLE_STEP, sampleRequest, wire } from '../../support/fake-llm-server';
 
 const ROUTE = 'POST /api/chat';

@@ -1,6 +1,6 @@
-import { OpenAIProvider } from '../../../activities/reasoning/openai';
-import { DATA_CLOSE, DATA_OPEN, stepSchemaFor } from '../../../activities/reasoning/prompt';
-import { ProviderError } from '../../../activities/reasoning/provider';
+import { OpenAIProvider } from '../../../reasoning/openai';
+import { DATA_CLOSE, DATA_OPEN, stepSchemaFor } from '../../../reasoning/prompt';
+import { ProviderError } from '../../../reasoning/provider';
 import { ReasoningStep } from '../../../core/mission';
 import { FakeLlmServer, SAMPLE_STEP, sampleRequest, wire } from '../../support/fake-llm-server';
 

@@ -1,4 +1,4 @@
-import { allowedProviders, isInsideBoundary, prepareForProvider } from '../../../activities/reasoning/routing';
+import { allowedProviders, isInsideBoundary, prepareForProvider } from '../../../reasoning/routing';
 import { sampleRequest } from '../../support/fake-llm-server';
 
 const BOUNDARY = new Set(['ollama', 'offline']);

@@ -1,0 +1,76 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { join } from 'node:path';
+import type { AuditConfig } from '../config';
+import { ensureSecretFile, readKeySetting } from '../config/key-files';
+import { generateKeyPair, parseSignerKey, parseVerifierKey } from '../core/signed-note';
+import type { AuditStore } from './store';
+import { FsAuditStore } from './store-fs';
+import { S3AuditStore } from './store-s3';
+
+/**
+ * The audit store and keys from the audit configuration (worker, CLI, demo). Key settings accept
+ * the key text itself or a path to a file holding it. With no signer key configured, a local
+ * Ed25519 pair is generated once under `<data dir>/audit-keys/` (signer 0600) and reused: fine for
+ * a laptop, not for production, where the signer key belongs in a secret store and auditors get
+ * the verifier.
+ */
+export const LOCAL_KEY_NAME = 'mandate-audit';
+
+export interface AuditKeys {
+  signerKey?: string;
+  verifierKeys: string[];
+  /** Set when the keys are the local pair (and `created` when this call generated it). */
+  local?: { dir: string; created: boolean };
+}
+
+/** Opens the configured store; `forWriting` also creates (or checks) the S3 bucket with Object Lock. */
+export async function openAuditStore(config: AuditConfig, forWriting = true): Promise<AuditStore> {
+  if (config.store === 'fs' || !config.s3) return new FsAuditStore({ root: config.dir });
+  const store = new S3AuditStore(config.s3);
+  if (forWriting) await store.ensureBucket();
+  return store;
+}
+
+/** Configured keys, else the local pair (generated on first use unless `generate` is false). */
+export function resolveAuditKeys(config: AuditConfig, generate = true): AuditKeys {
+  const configuredVerifier = config.verifierKey
+    ? readKeySetting(config.verifierKey, 'MANDATE_AUDIT_VERIFIER_KEY').trim()
+    : undefined;
+  if (configuredVerifier) parseVerifierKey(configuredVerifier);
+  if (config.signerKey) {
+    const signerKey = readKeySetting(config.signerKey, 'MANDATE_AUDIT_SIGNER_KEY').trim();
+    const derived = parseSignerKey(signerKey).verifierKey;
+    return { signerKey, verifierKeys: [...new Set([configuredVerifier ?? derived, derived])] };
+  }
+  if (configuredVerifier) return { verifierKeys: [configuredVerifier] };
+  const dir = join(config.dataDir, 'audit-keys');
+  const signerPath = join(dir, 'checkpoint.signer');
+  if (!generate) {
+    try {
+      const signerKey = readKeySetting(signerPath, 'the local checkpoint key').trim();
+      return { signerKey, verifierKeys: [parseSignerKey(signerKey).verifierKey], local: { dir, created: false } };
+    } catch {
+      return { verifierKeys: [] };
+    }
+  }
+  const { text, created } = ensureSecretFile(signerPath, () => {
+    const pair = generateKeyPair(LOCAL_KEY_NAME);
+    return {
+      secret: `${pair.signerKey}\n`,
+      companions: { [join(dir, 'checkpoint.verifier')]: `${pair.verifierKey}\n` },
+    };
+  });
+  const signerKey = text.trim();
+  return { signerKey, verifierKeys: [parseSignerKey(signerKey).verifierKey], local: { dir, created } };
+}
+
+/** The approvals service's public key (PEM): configured, or derived from its signing key if this host has it. */
+export function approvalsPublicKeys(config: AuditConfig, approvalsSigningKey?: string): string[] {
+  if (config.approvalsPublicKey)
+    return [readKeySetting(config.approvalsPublicKey, 'MANDATE_AUDIT_APPROVALS_PUBLIC_KEY').trim()];
+  if (approvalsSigningKey) {
+    const pem = readKeySetting(approvalsSigningKey, 'MANDATE_APPROVALS_SIGNING_KEY');
+    return [createPublicKey(createPrivateKey(pem)).export({ format: 'pem', type: 'spki' }).toString()];
+  }
+  return [];
+}

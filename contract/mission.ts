@@ -1,0 +1,260 @@
+/**
+ * The mission's wire types: its arguments and result, the Explain rail, proposed actions and policy
+ * decisions, votes and the approval gate's state. Plain JSON; workflows, activities, clients, the
+ * approvals service and the CLI all speak them.
+ *
+ * Words: a *decision* is what policy says about an action; a *vote* is what a person casts; an
+ * *approval outcome* is what the gate settled from the votes (or its timeout); a *grant* is what the
+ * worker signs.
+ */
+
+/** A state-changing action the mission wants to take. `actionId` is assigned by the workflow, never the model. */
+export interface ProposedAction {
+  actionId: string;
+  operation: string;
+  params: Record<string, unknown>;
+  rationale: string;
+}
+
+/** What policy says about one proposed action. */
+export type PolicyOutcome = 'allow' | 'require_approval' | 'deny';
+
+/** The policy decision for one proposed action. Anything that goes wrong is a `deny` (fail closed). */
+export interface PolicyDecision {
+  outcome: PolicyOutcome;
+  /** Approval tier; set only when `outcome` is `require_approval`. */
+  tier?: string;
+  /** Ids of the rules or policies that determined the outcome, sorted. Empty for a default deny. */
+  ruleIds: string[];
+  /** Human-readable, one per rule or error. */
+  reasons: string[];
+  /** sha256 of the policy that decided (Cedar: its sorted (id, text) pairs). */
+  policyVersion: string;
+  /** Evaluation or request errors; non-empty implies `deny`. */
+  errors: string[];
+}
+
+/** A decision as the workflow receives it: bound to the exact action it was made for. */
+export interface BoundDecision extends PolicyDecision {
+  /** sha256 of the canonical JSON of {operation, params}. */
+  paramsHash: string;
+  engine: 'cedar' | 'rules';
+}
+
+export const OBSERVATION_KINDS = [
+  'mission',
+  'reasoning',
+  'read',
+  'read_refused',
+  'proposal',
+  'decision',
+  'approval_requested',
+  'approval',
+  'approval_refused',
+  'approval_timeout',
+  'approval_escalated',
+  'grant',
+  'execution',
+  'paused',
+  'resumed',
+  'halted',
+  'finish',
+  'error',
+] as const;
+export type ObservationKind = (typeof OBSERVATION_KINDS)[number];
+
+/** One entry of the Explain rail. */
+export interface Observation {
+  seq: number;
+  at: string;
+  kind: ObservationKind;
+  summary: string;
+  detail?: Record<string, unknown>;
+}
+
+/** Final states a mission can close in. */
+export const MISSION_VERDICTS = [
+  'completed',
+  'declined',
+  'rejected',
+  'denied',
+  'halted',
+  'over_budget',
+  'failed',
+] as const;
+export type MissionVerdict = (typeof MISSION_VERDICTS)[number];
+
+/** Values of the MissionStatus search attribute. */
+export type MissionStatus = 'running' | 'awaiting_approval' | 'paused' | MissionVerdict;
+
+// ---- votes and the approval gate ----------------------------------------------------------------
+
+/** What a voter chooses. */
+export type VoteChoice = 'approve' | 'reject';
+
+/**
+ * A vote as sent to a mission (the `decide` Update or the `decideSignal` Signal). Field names are
+ * recorded in histories and stay as they are (`decision` is the voter's choice).
+ */
+export interface VoteInput {
+  actionId: string;
+  decision: VoteChoice;
+  approver: string;
+  reason?: string;
+  /** The approver's roles, as vouched for by the approvals service (see `attestation`). */
+  roles?: string[];
+  /** Binding: sha256 of {operation, params} (core/grant actionParamsHash) the approver saw. */
+  paramsHash?: string;
+  /** Binding: the policy version of the decision the approver saw. */
+  policyVersion?: string;
+  /** The approvals service's Ed25519 signature over the vote (core/attestation). */
+  attestation?: VoteAttestation;
+}
+
+/** Proof that an authenticated approvals service vouched for this approver and vote. */
+export interface VoteAttestation {
+  /** Key id of the signing service key. */
+  keyId: string;
+  /** Base64 Ed25519 signature over the canonical JSON of the attested fields. */
+  signature: string;
+  signedAt: string;
+}
+
+/** One approver's vote on a pending action, as the gate recorded it. */
+export interface Vote {
+  approver: string;
+  roles: string[];
+  decision: VoteChoice;
+  reason?: string;
+  /** Ladder step (0-based) the vote was cast in; quorum counts the current step's votes only. */
+  step: number;
+  at: string;
+  via: 'update' | 'signal';
+  /** The vote carried an approvals-service signature (checked by the audit verifier). */
+  signed: boolean;
+}
+
+/** A pending action as the gate sees it. */
+export interface PendingApproval {
+  actionId: string;
+  operation: string;
+  params: Record<string, unknown>;
+  /** sha256 of {operation, params}: a vote must name it. */
+  paramsHash: string;
+  /** Policy version of the decision that asked for approval: a vote must name it. */
+  policyVersion: string;
+  tier: string;
+  requestedAt: string;
+  /** Current ladder step (0-based), its roles and quorum, and when it escalates. */
+  step: number;
+  steps: number;
+  roles: string[];
+  quorum: number;
+  deadline: string;
+  votes: Vote[];
+}
+
+/** What the gate settled for an action: by quorum, by a rejection, or by the system on timeout. */
+export interface ApprovalOutcome {
+  actionId: string;
+  decision: VoteChoice;
+  /** The approver whose vote settled it ("system" on timeout). */
+  approver: string;
+  /** Everyone whose approval counted towards the quorum (empty for a rejection or timeout). */
+  approvers: string[];
+  reason?: string;
+  at: string;
+  via: 'update' | 'signal' | 'timeout';
+}
+
+/** Why a vote was refused: a code every layer maps to its own words (never parse the message). */
+export const VOTE_REFUSAL_CODES = [
+  /** Not a vote at all: wrong shape or types. */
+  'malformed',
+  'reason_required',
+  /** The action was already settled by a person's vote (approved or rejected). */
+  'already_decided',
+  /** The action was settled by its approval timeout: rejected, fail closed. */
+  'expired',
+  /** No such action waits for approval in this mission. */
+  'not_pending',
+  /** Separation of duties: the mission's initiator. */
+  'initiator',
+  /** The vote names no params hash / policy version. */
+  'unbound',
+  /** The vote is bound to other params or another policy version than the pending action. */
+  'stale',
+  /** The voter holds none of the current ladder step's roles. */
+  'not_your_step',
+  /** One person, one vote per step. */
+  'already_voted',
+] as const;
+export type VoteRefusalCode = (typeof VOTE_REFUSAL_CODES)[number];
+
+/** A vote as recorded: whether it settled the action, or how many more approvals it needs. */
+export interface VoteResult {
+  actionId: string;
+  decision: VoteChoice;
+  approver: string;
+  recordedAt: string;
+  /** `approved` / `rejected` once settled; `pending` while the step's quorum is not reached. */
+  outcome: 'approved' | 'rejected' | 'pending';
+  approvals: number;
+  quorum: number;
+}
+
+/** Operator controls (the kill switch). `by` is who asked, recorded on the rail. */
+export interface ControlInput {
+  by: string;
+  reason: string;
+}
+
+// ---- the mission workflow's arguments, state and result ------------------------------------------
+
+/** Arguments of the mission workflow. */
+export interface MissionArgs {
+  missionType: string;
+  input: Record<string, unknown>;
+  /** Who started the mission (recorded; never allowed to approve its actions). */
+  initiator: string;
+  /** Reasoning provider for this mission (`provider:model`), instead of the definition's. */
+  provider?: string;
+  /** State carried across continue-as-new. */
+  carried?: CarriedState;
+}
+
+/** Mission state handed from one run to the next by continue-as-new (plus the definition snapshot). */
+export interface CarriedState {
+  definitionVersion: string;
+  stepIndex: number;
+  actionCount: number;
+  executedActions: string[];
+  usage: { inputTokens: number; outputTokens: number; costUsd: number };
+  context: Record<string, unknown>;
+  observations: Observation[];
+  settled: Record<string, ApprovalOutcome>;
+}
+
+export interface MissionResult {
+  missionId: string;
+  verdict: MissionVerdict;
+  summary: string;
+  executedActions: string[];
+  /** What the approval gate settled for each action that needed approval (absent in early histories). */
+  settled?: ApprovalOutcome[];
+}
+
+/** What the `state` query returns. */
+export interface MissionStateView {
+  missionId: string;
+  missionType: string;
+  initiator: string;
+  status: MissionStatus;
+  definitionVersion?: string;
+  pending: PendingApproval[];
+  settled: ApprovalOutcome[];
+  verdict?: MissionVerdict;
+  summary?: string;
+  paused: boolean;
+  halted: boolean;
+}

@@ -1,0 +1,77 @@
+import { dirname, join } from 'node:path';
+import type { ActivityDeps, GrantKeys } from '../activities/mission';
+import { fileNotifier, webhookNotifier } from '../activities/notify';
+import type { DefinitionOverrides } from '../catalog/catalog';
+import { Catalog } from '../catalog/catalog';
+import type { ProviderConfig } from '../config';
+import { parseProviderConfig } from '../config';
+import { ensureSecretFile } from '../config/key-files';
+import { createEnterpriseDb } from '../connectors/enterprise-db';
+import { generateEd25519KeyPair } from '../core/ed25519';
+import { GRANT_MAX_LIFETIME_MS } from '../core/grant';
+import { DecisionService } from '../policy/decision-service';
+import type { ReasoningProvider } from '../reasoning/provider';
+import { buildProviderRegistry, priceTable } from '../reasoning/providers';
+import { ProviderRegistry } from '../reasoning/registry';
+
+/** The one builder of a worker's dependencies: catalog, policy, grant keys, notices, connectors, providers. */
+export interface WorkerDepsOptions {
+  enterpriseDb: string;
+  catalogDir?: string;
+  overrides?: DefinitionOverrides;
+  faults?: ActivityDeps['faults'];
+  /** Grant signing keys; default: a key pair kept in `grantKeyFile` (created on first use). */
+  grantKeys?: GrantKeys;
+  /** Where a generated grant key pair is kept (0600). Default: next to the enterprise database. */
+  grantKeyFile?: string;
+  /** Provider settings (default: none configured, so only the offline provider can answer). */
+  providerConfig?: ProviderConfig;
+  /** Reasoning providers instead of those built from `providerConfig` (scripted test providers). */
+  providers?: ReasoningProvider[];
+  /** Provider names inside the deployment boundary (default: the configuration's). */
+  boundary?: ReadonlySet<string>;
+  /** Approval notices: a webhook URL, or a JSON-lines file (default: next to the enterprise database). */
+  notify?: { webhookUrl?: string; file?: string };
+}
+
+export type WorkerDeps = ActivityDeps & { close(): void };
+
+export function buildWorkerDeps(options: WorkerDepsOptions): WorkerDeps {
+  const providerConfig = options.providerConfig ?? parseProviderConfig({});
+  const catalog = Catalog.load(options.catalogDir, options.overrides);
+  // Loads and strictly validates every Cedar policy: a bad one stops the worker here.
+  const decisions = DecisionService.load(catalog);
+  const dir = dirname(options.enterpriseDb);
+  const grants =
+    options.grantKeys ?? loadOrCreateGrantKeys(options.grantKeyFile ?? join(dir, 'keys', 'grant-ed25519.json'));
+  const notifier = options.notify?.webhookUrl
+    ? webhookNotifier(options.notify.webhookUrl)
+    : fileNotifier(options.notify?.file ?? join(dir, 'approval-notices.jsonl'));
+  const enterprise = createEnterpriseDb(options.enterpriseDb);
+  return {
+    catalog,
+    decisions,
+    grants,
+    notifier,
+    connectors: { [enterprise.name]: enterprise },
+    reasoning: {
+      registry: options.providers ? new ProviderRegistry(options.providers) : buildProviderRegistry(providerConfig),
+      boundary: options.boundary ?? providerConfig.boundaryInside,
+      prices: priceTable(providerConfig),
+      validationRetries: 2,
+    },
+    faults: options.faults,
+    close: () => enterprise.close(),
+  };
+}
+
+/** Reads the worker's grant key pair, or creates one (readable by this user only). */
+export function loadOrCreateGrantKeys(path: string, lifetimeMs = GRANT_MAX_LIFETIME_MS): GrantKeys {
+  const { text } = ensureSecretFile(path, () => ({ secret: JSON.stringify(generateEd25519KeyPair()) }));
+  const stored = JSON.parse(text) as { privateKeyPem: string; publicKeyPem: string; keyId: string };
+  return {
+    signer: { privateKeyPem: stored.privateKeyPem, keyId: stored.keyId },
+    publicKeys: { [stored.keyId]: stored.publicKeyPem },
+    lifetimeMs,
+  };
+}
