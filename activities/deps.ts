@@ -1,4 +1,5 @@
 import type { Catalog } from '../catalog/catalog';
+import type { TrustedSigner } from '../contract/mission';
 import type { Connector } from '../connectors/connector';
 import type { DecisionService } from '../policy/decision-service';
 import type { RouterDeps } from '../reasoning/router';
@@ -19,6 +20,8 @@ export interface ActivityDeps {
   notifier: Notifier;
   connectors: Record<string, Connector>;
   reasoning: RouterDeps;
+  /** The keys the deployment trusts to sign votes, starts and controls (each mission pins them). */
+  trustedSigners: TrustedSigner[];
   /** Fault injection for tests: fail once right after a write committed (proves idempotent retries). */
   faults?: { failAfterWriteOnce?: boolean };
 }

@@ -1,7 +1,11 @@
+import { ApplicationFailure } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import type { TrustedSigner, VoteInput } from '../contract/mission';
+import { verifyAttestation, voteMessage } from '../core/attestation';
 import type { SignedGrant } from '../core/grant';
 import { actionParamsHash, mintGrant as signGrant } from '../core/grant';
+import { sameIdentity } from '../core/votes';
 import type { GrantKeys } from './deps';
 import { Action, parse } from './support';
 
@@ -10,12 +14,30 @@ export const MintGrantInput = z.object({
   action: Action,
   policyVersion: z.string(),
   approvers: z.array(z.string()),
+  /** The signed votes that counted for `approvers` (empty when policy allowed without approval). */
+  votes: z.array(z.custom<VoteInput>((v) => typeof v === 'object' && v !== null, 'a vote')).default([]),
 });
 
-/** Signs a short-lived grant bound to exactly this action, its params and the policy version. */
-export function mintGrantActivity(grants: GrantKeys) {
+/**
+ * Signs a short-lived grant bound to exactly this action, its params and the policy version — after
+ * checking again, in the worker, that every approver the grant names cast a vote for exactly this
+ * action that verifies against a key the deployment trusts now (defence in depth behind the
+ * workflow's own check; fail closed). The votes' validity windows were checked when they were cast.
+ */
+export function mintGrantActivity(grants: GrantKeys, trustedSigners: readonly TrustedSigner[]) {
   return async function mintGrant(raw: z.input<typeof MintGrantInput>): Promise<SignedGrant> {
     const input = parse(MintGrantInput, raw, 'mintGrant');
+    const paramsHash = actionParamsHash(input.action.operation, input.action.params);
+    for (const approver of input.approvers) {
+      const problem = voteProblem(approver, input, paramsHash, trustedSigners);
+      if (problem) {
+        throw ApplicationFailure.create({
+          type: 'GrantRefused',
+          nonRetryable: true,
+          message: `no grant for ${input.action.actionId}: ${problem}`,
+        });
+      }
+    }
     const now = new Date();
     return signGrant(
       {
@@ -24,7 +46,7 @@ export function mintGrantActivity(grants: GrantKeys) {
         missionId: input.missionId,
         actionId: input.action.actionId,
         operation: input.action.operation,
-        paramsHash: actionParamsHash(input.action.operation, input.action.params),
+        paramsHash,
         policyVersion: input.policyVersion,
         approvers: input.approvers,
         issuedAt: now.toISOString(),
@@ -34,4 +56,26 @@ export function mintGrantActivity(grants: GrantKeys) {
       now,
     );
   };
+}
+
+/** Why `approver` has no verified, bound approval among the votes, or undefined when they have one. */
+function voteProblem(
+  approver: string,
+  input: z.output<typeof MintGrantInput>,
+  paramsHash: string,
+  signers: readonly TrustedSigner[],
+): string | undefined {
+  const votes = input.votes.filter((v) => typeof v.approver === 'string' && sameIdentity(v.approver, approver));
+  if (votes.length === 0) return `${approver} is named as an approver but cast no signed vote`;
+  for (const vote of votes) {
+    const bound =
+      vote.decision === 'approve' &&
+      vote.actionId === input.action.actionId &&
+      vote.paramsHash === paramsHash &&
+      vote.policyVersion === input.policyVersion;
+    const checked = verifyAttestation(voteMessage(input.missionId, vote), vote.attestation, signers, 'approval');
+    if (bound && checked.ok) return undefined;
+    if (!checked.ok) return `the vote of ${approver} does not verify against the keys this worker trusts (${checked.message})`;
+  }
+  return `the vote of ${approver} is not an approval of exactly this action, params and policy version`;
 }

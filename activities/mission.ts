@@ -17,11 +17,11 @@ export type { ActivityDeps, GrantKeys } from './deps';
  */
 export function createMissionActivities(deps: ActivityDeps) {
   const activities = {
-    loadMission: loadMissionActivity(deps.catalog),
+    loadMission: loadMissionActivity(deps.catalog, deps.trustedSigners),
     reason: reasonActivity(deps.catalog, deps.reasoning),
     readData: readDataActivity(deps.connectors),
     decideAction: decideActionActivity(deps),
-    mintGrant: mintGrantActivity(deps.grants),
+    mintGrant: mintGrantActivity(deps.grants, deps.trustedSigners),
     notifyApprovers: notifyApproversActivity(deps.notifier),
     executeAction: executeActionActivity(deps),
   };

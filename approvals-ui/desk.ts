@@ -1,12 +1,16 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Catalog } from '../catalog/catalog';
+import { CatalogError, InvalidMissionInput } from '../catalog/catalog';
+import { confirmHalt, haltAll, sendControl } from '../client/controls';
+import type { HaltConfirmation } from '../client/controls';
 import { MissionNotFound } from '../client/errors';
 import type { MissionDetail } from '../client/missions';
-import { getMission, listMissions, missionState } from '../client/missions';
+import { getMission, listMissions, missionState, startMission } from '../client/missions';
 import { castVote } from '../client/votes';
 import { stateQuery } from '../contract/messages';
-import type { ApprovalOutcome, MissionStateView, Observation, PendingApproval, VoteInput } from '../contract/mission';
-import type { AttestationSigner } from '../core/attestation';
+import type { ApprovalOutcome, ControlKind, MissionStateView, Observation, PendingApproval } from '../contract/mission';
+import type { AttestationSigner } from '../core/signer';
 import { quote, where } from '../core/visibility';
 import type { GateView } from '../core/votes';
 import type { Principal } from './auth';
@@ -34,7 +38,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined>
 
 /** A pending action as an approver sees it. */
 export interface ActionView extends Omit<PendingApproval, 'votes'> {
-  votes: { approver: string; decision: string; at?: string }[];
+  /** Votes so far, each with the key that signed it and whether that was an operator's break-glass key. */
+  votes: { approver: string; decision: string; at?: string; keyId?: string; breakGlass?: boolean }[];
   ruleIds: string[];
   expired: boolean;
   /** Why this approver may not vote (absent when they may). */
@@ -64,9 +69,12 @@ export interface RecentVote {
 
 export interface DeskOptions {
   client: Client;
-  /** Only missions on this task queue (the deployment's); all of the namespace when unset. */
-  taskQueue?: string;
-  signer?: AttestationSigner;
+  /** The deployment's mission task queue: where missions are started, and the only one the queue shows. */
+  taskQueue: string;
+  /** The service's key: it signs every vote, start and control it forwards for a signed-in person. */
+  signer: AttestationSigner;
+  /** The mission catalog (validates the input of missions started here; knows each type's control roles). */
+  catalog: Catalog;
   now?: () => Date;
 }
 
@@ -78,8 +86,97 @@ export class ApprovalsDesk {
     this.now = options.now ?? (() => new Date());
   }
 
-  get signerKeyId(): string | undefined {
-    return this.options.signer?.keyId;
+  get signerKeyId(): string {
+    return this.options.signer.keyId;
+  }
+
+  /** Starts a mission for the signed-in person: the service vouches for them as its initiator. */
+  async start(
+    principal: Principal,
+    body: { missionType?: unknown; input?: unknown; provider?: unknown },
+  ): Promise<{ missionId: string; missionType: string; initiator: string }> {
+    const { missionType, provider } = body;
+    if (typeof missionType !== 'string' || missionType === '')
+      throw new DeskError('bad_request', 'missionType is required');
+    if (provider !== undefined && typeof provider !== 'string')
+      throw new DeskError('bad_request', 'provider must be provider:model');
+    try {
+      const missionId = await startMission(this.options.client, {
+        catalog: this.options.catalog,
+        taskQueue: this.options.taskQueue,
+        missionType,
+        input: body.input,
+        initiator: principal.subject,
+        ...(provider ? { provider } : {}),
+        signer: this.options.signer,
+      });
+      return { missionId, missionType, initiator: principal.subject };
+    } catch (err) {
+      if (err instanceof CatalogError || err instanceof InvalidMissionInput)
+        throw new DeskError('bad_request', err.message);
+      throw err;
+    }
+  }
+
+  /**
+   * Sends a signed control (halt, pause, resume) for a signed-in person holding one of the
+   * mission's control roles (the workflow checks the same, against the signature).
+   */
+  async control(
+    principal: Principal,
+    missionId: string,
+    kind: ControlKind,
+    reason: unknown,
+  ): Promise<HaltConfirmation | undefined> {
+    if (typeof reason !== 'string' || reason.trim() === '')
+      throw new DeskError('reason_required', `a reason is required to ${kind}`);
+    const state = await missionState(this.options.client, missionId).catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) throw new DeskError('not_found', `no mission ${missionId}`);
+      throw err;
+    });
+    this.requireControlRole(principal, state.missionType);
+    const control = this.options.signer.signControl(
+      missionId,
+      kind,
+      { by: principal.subject, roles: principal.roles, reason: reason.trim() },
+      this.now(),
+    );
+    await sendControl(this.options.client, missionId, kind, control).catch((err: unknown) => {
+      throw toDeskError(err);
+    });
+    // A halt is confirmed by the mission's closed state, not by the signal having been sent.
+    return kind === 'halt' ? confirmHalt(this.options.client, missionId) : undefined;
+  }
+
+  /** Halts every running mission of the deployment (optionally of one type) the principal may control. */
+  async haltAll(principal: Principal, reason: unknown, missionType?: string): Promise<string[]> {
+    if (typeof reason !== 'string' || reason.trim() === '')
+      throw new DeskError('reason_required', 'a reason is required to halt');
+    const types = missionType ? [missionType] : this.options.catalog.types();
+    for (const type of types) this.requireControlRole(principal, type);
+    const sign = (missionId: string) =>
+      this.options.signer.signControl(
+        missionId,
+        'halt',
+        { by: principal.subject, roles: principal.roles, reason: reason.trim() },
+        this.now(),
+      );
+    return haltAll(this.options.client, sign, missionType, this.options.taskQueue);
+  }
+
+  private requireControlRole(principal: Principal, missionType: string): void {
+    let roles: string[];
+    try {
+      roles = this.options.catalog.get(missionType).definition.controls.roles;
+    } catch {
+      throw new DeskError('bad_request', `unknown mission type ${missionType}`);
+    }
+    if (!principal.roles.some((r) => roles.includes(r))) {
+      throw new DeskError(
+        'not_your_tier',
+        `controls of ${missionType} missions need one of the roles ${roles.join(', ')}; you hold ${principal.roles.join(', ') || 'none'}`,
+      );
+    }
   }
 
   /** Pending actions, soonest deadline first; only those the principal may vote on unless `all`. */
@@ -146,16 +243,21 @@ export class ApprovalsDesk {
     if (body.paramsHash !== undefined && body.paramsHash !== action.paramsHash) {
       throw new DeskError('stale', 'the action changed since you looked at it: review it again');
     }
-    const input: VoteInput = {
-      actionId,
-      decision,
-      approver: principal.subject,
-      roles: principal.roles.filter((r) => action.roles.includes(r)),
-      paramsHash: action.paramsHash,
-      policyVersion: action.policyVersion,
-      ...(reason ? { reason } : {}),
-    };
-    if (this.options.signer) input.attestation = this.options.signer.sign(missionId, input, this.now());
+    // Signed for exactly this mission, action, ladder step, params and policy version.
+    const input = this.options.signer.signVote(
+      missionId,
+      {
+        actionId,
+        decision,
+        approver: principal.subject,
+        roles: principal.roles.filter((r) => action.roles.includes(r)),
+        paramsHash: action.paramsHash,
+        policyVersion: action.policyVersion,
+        step: action.step,
+        ...(reason ? { reason } : {}),
+      },
+      this.now(),
+    );
     try {
       const result = await castVote(this.options.client, missionId, input);
       const recorded: RecentVote = {
@@ -171,7 +273,7 @@ export class ApprovalsDesk {
       return {
         ...recorded,
         approver: result.approver,
-        keyId: input.attestation?.keyId,
+        keyId: input.attestation!.keyId,
         outcome: result.outcome,
         approvals: result.approvals,
         quorum: result.quorum,
@@ -215,7 +317,13 @@ export class ApprovalsDesk {
     const decisionObs = observations?.find((o) => o.kind === 'decision' && o.detail?.actionId === p.actionId);
     const view: ActionView = {
       ...p,
-      votes: p.votes.map((v) => ({ approver: v.approver, decision: v.decision, at: v.at })),
+      votes: p.votes.map((v) => ({
+        approver: v.approver,
+        decision: v.decision,
+        at: v.at,
+        keyId: v.keyId,
+        breakGlass: Boolean(v.breakGlass),
+      })),
       ruleIds: (decisionObs?.detail?.ruleIds as string[] | undefined) ?? [],
       expired: Date.parse(p.deadline) <= this.now().getTime(),
     };

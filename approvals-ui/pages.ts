@@ -111,7 +111,12 @@ export function railItem(o: { seq: number; at: string; kind: string; summary: st
 
 function actionSection(a: ActionView, missionId: string, csrf: string): string {
   const votes = a.votes.length
-    ? `<ul>${a.votes.map((v) => `<li>${esc(v.approver)}: ${esc(v.decision)}</li>`).join('')}</ul>`
+    ? `<ul>${a.votes
+        .map(
+          (v) =>
+            `<li>${esc(v.approver)}: ${esc(v.decision)}${v.breakGlass ? ' <span class="pill bad" title="signed with an operator\'s break-glass key">break-glass</span>' : ''}</li>`,
+        )
+        .join('')}</ul>`
     : '<p class="hint">No votes yet.</p>';
   const step = a.step !== undefined && a.steps ? `step ${a.step + 1} of ${a.steps}` : 'single step';
   const form = a.refusal

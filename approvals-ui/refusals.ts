@@ -54,6 +54,12 @@ const FROM_VOTE: Record<VoteRefusalCode, RefusalCode> = {
   stale: 'stale',
   not_your_step: 'not_your_tier',
   already_voted: 'already_decided',
+  // The service signs every vote it forwards: these mean its key is not (or no longer) trusted.
+  unsigned: 'refused',
+  bad_signature: 'refused',
+  untrusted_key: 'refused',
+  signature_expired: 'refused',
+  replayed: 'already_decided',
 };
 
 /** What {@link refusalFor} needs to know about a pending action. */

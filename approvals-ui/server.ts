@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { createAttestationSigner } from '../core/attestation';
+import type { Catalog } from '../catalog/catalog';
+import { createAttestationSigner } from '../core/signer';
 import { registerApi } from './api';
 import { createApp } from './app';
 import type { Authenticator } from './auth';
@@ -22,8 +23,10 @@ import { SessionStore } from './session';
  */
 export interface ApprovalsServiceOptions {
   client: Client;
-  /** Only missions on this task queue appear in the queue (unset: the whole namespace). */
-  taskQueue?: string;
+  /** The deployment's mission task queue: missions start there, and only its missions appear in the queue. */
+  taskQueue: string;
+  /** The mission catalog (input validation for starts, control roles). */
+  catalog: Catalog;
   logger?: boolean | object;
   /** Local token file (see local-tokens.ts). */
   tokensFile?: string;
@@ -32,8 +35,8 @@ export interface ApprovalsServiceOptions {
   oidcLogin?: OidcLoginOptions;
   /** Extra authenticators (tests). */
   authenticators?: Authenticator[];
-  /** Ed25519 private key, PKCS#8 PEM: decisions are forwarded unsigned without it. */
-  signingKeyPem?: string;
+  /** Ed25519 private key, PKCS#8 PEM: the service signs every vote, start and control it forwards. */
+  signingKeyPem: string;
   /** Secure cookies (default true). */
   secureCookies?: boolean;
   rateLimits?: { login?: number; decide?: number; windowMs?: number };
@@ -48,7 +51,8 @@ export function createApprovalsService(options: ApprovalsServiceOptions): Fastif
   const desk = new ApprovalsDesk({
     client: options.client,
     taskQueue: options.taskQueue,
-    signer: options.signingKeyPem ? createAttestationSigner(options.signingKeyPem) : undefined,
+    catalog: options.catalog,
+    signer: createAttestationSigner(options.signingKeyPem),
   });
   const secure = options.secureCookies ?? true;
   const sessions = new SessionStore(secure);

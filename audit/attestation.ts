@@ -1,41 +1,16 @@
-import type { VoteInput } from '../contract/mission';
-import { verifyAttestation } from '../core/attestation';
-import { ed25519KeyId } from '../core/ed25519';
-import type { DecisionReport, SignatureStatus } from './report';
+import type { DecisionReport } from './report';
 
 /**
- * Approval attestations in an exported history: the approvals service's Ed25519 signature on each
- * recorded approval input, checked with `core/attestation` (the same code the worker uses) against
- * the configured approvals public keys. Without keys, a present attestation is noted as not checked.
+ * The trust findings of a decision report as verify problems: every vote, start or control that
+ * counted although its signature is missing or does not verify against the keys pinned in that
+ * history (the report checks them with core/attestation, the code the workflow runs).
  */
-
-/** Trusted approvals-service public keys (SPKI PEM) by key id. */
-export type AttestationKeys = Record<string, string>;
-
-export function attestationKeyMap(publicKeysPem: readonly string[]): AttestationKeys {
-  return Object.fromEntries(publicKeysPem.map((pem) => [ed25519KeyId(pem), pem]));
+export function trustProblems(report: DecisionReport): string[] {
+  return report.trust.problems;
 }
 
-export function checkAttestation(
-  missionId: string,
-  input: Record<string, unknown>,
-  keys: AttestationKeys | undefined,
-): SignatureStatus {
-  if (input.attestation === undefined) return 'absent';
-  if (!keys || Object.keys(keys).length === 0) return 'not checked (no approvals verifier key configured)';
-  return verifyAttestation(missionId, input as unknown as VoteInput, keys).ok ? 'valid' : 'invalid';
-}
-
-/** Fills in each approval's signature status (report approvals and recorded inputs are in history order). */
-export function applyAttestations(
-  report: DecisionReport,
-  inputs: Record<string, unknown>[],
-  keys: AttestationKeys | undefined,
-): SignatureStatus[] {
-  const people = report.layers.approvals.filter((a) => a.via !== 'timeout');
-  const statuses = inputs.map((input) => checkAttestation(report.workflowId ?? '', input, keys));
-  people.forEach((approval, i) => {
-    if (statuses[i]) approval.signature = statuses[i];
-  });
-  return statuses;
+/** How many signatures the report checked (for the verifier's counts). */
+export function signaturesChecked(report: DecisionReport): number {
+  const votes = report.layers.approvals.filter((a) => a.via !== 'timeout').length;
+  return votes + report.trust.controls.length + (report.trust.start.signature === 'absent' ? 0 : 1);
 }

@@ -1,4 +1,4 @@
-import type { DecisionReport } from './report';
+import type { DecisionReport, ReportSignature } from './report';
 
 /** Renders a decision report as text, Markdown, JSON or HTML (every value escaped). */
 export const REPORT_FORMATS = ['text', 'markdown', 'json', 'html'] as const;
@@ -66,14 +66,31 @@ export function reportSections(report: DecisionReport): Section[] {
     },
     {
       title: '4. Approvals',
-      rows: approvals.length
-        ? approvals.map((a): [string, string] => [
-            `${show(a.actionId)} ${a.via}`,
-            `${show(a.at)} ${show(a.approver)} ${show(a.decision)}${a.reason ? ` — ${a.reason}` : ''} [${a.result}${
-              a.refusal ? `: ${a.refusal}` : ''
-            }; signature ${a.signature}]`,
-          ])
-        : [['approvals', 'none required or given']],
+      rows: [
+        ['initiator', `${show(report.trust.start.initiator)} — start ${signatureText(report.trust.start)}`] as [
+          string,
+          string,
+        ],
+        ...(approvals.length
+          ? approvals.map((a): [string, string] => [
+              `${show(a.actionId)} ${a.via}`,
+              `${show(a.at)} ${show(a.approver)}${a.roles?.length ? ` (${a.roles.join(', ')})` : ''} ${show(a.decision)}${
+                a.reason ? ` — ${a.reason}` : ''
+              } [${a.result}${a.refusal ? `: ${a.refusal}` : ''}; ${a.via === 'timeout' ? 'no signature: the gate timed out' : signatureText(a)}]`,
+            ])
+          : [['approvals', 'none required or given'] as [string, string]]),
+        ...report.trust.controls.map((c): [string, string] => [
+          `control ${show(c.kind)}`,
+          `${show(c.at)} ${show(c.by)} — ${show(c.reason)} [${signatureText(c)}]`,
+        ]),
+        [
+          'pinned keys',
+          report.trust.pinnedKeys
+            .map((k) => `${k.keyId}${k.breakGlass ? ' (break-glass)' : ''}: ${k.may.join(', ')}`)
+            .join('; ') || 'none (recorded before signed votes)',
+        ],
+        ...report.trust.problems.map((p): [string, string] => ['TRUST PROBLEM', p]),
+      ],
     },
     {
       title: '5. Action',
@@ -101,6 +118,13 @@ export function reportSections(report: DecisionReport): Section[] {
     sections.push({ title: 'Notes', rows: report.notes.map((n): [string, string] => [`event ${n.eventId}`, n.note]) });
   }
   return sections;
+}
+
+/** "signature valid (key …, break-glass)" or why it is not. */
+function signatureText(sig: ReportSignature): string {
+  if (sig.signature === 'valid')
+    return `signature valid (key ${show(sig.keyId)}${sig.breakGlass ? ', break-glass' : ''})`;
+  return `signature ${sig.signature}: ${show(sig.signatureProblem)}`;
 }
 
 export function formatReport(report: DecisionReport, format: ReportFormat): string {

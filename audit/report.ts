@@ -1,4 +1,6 @@
-import { voteSignal, voteUpdate } from '../contract/messages';
+import { haltSignal, pauseSignal, resumeSignal, voteSignal, voteUpdate } from '../contract/messages';
+import type { ControlInput, ControlKind, SignerPurpose, TrustedSigner, VoteInput } from '../contract/mission';
+import { controlMessage, startMessage, verifyAttestation, voteMessage } from '../core/attestation';
 import { MISSION_ACTIVITIES } from '../contract/names';
 import { actionParamsHash } from '../core/grant';
 import type { HistoryEventJson, HistoryJson } from './history';
@@ -52,8 +54,16 @@ export interface ReportDecision {
   outcome?: string;
   tier?: string;
 }
-export type SignatureStatus = 'absent' | 'valid' | 'invalid' | 'not checked (no approvals verifier key configured)';
-export interface ReportApproval {
+/** A signature checked against the keys pinned in the history: verified, or why not. */
+export type SignatureStatus = 'valid' | 'absent' | 'invalid';
+export interface ReportSignature {
+  signature: SignatureStatus;
+  /** Why it does not verify (absent or invalid). */
+  signatureProblem?: string;
+  keyId?: string;
+  breakGlass?: boolean;
+}
+export interface ReportApproval extends ReportSignature {
   at?: string;
   actionId?: string;
   approver?: string;
@@ -64,8 +74,27 @@ export interface ReportApproval {
   /** Update: accepted by the workflow (completed without failure); signal: decided inside the workflow. */
   result: 'accepted' | 'refused' | 'recorded' | 'timed out';
   refusal?: string;
-  signature: SignatureStatus;
   attestation?: unknown;
+}
+
+/** A control (halt, pause, resume) the mission applied, with its signature as checked. */
+export interface ReportControl extends ReportSignature {
+  at?: string;
+  kind?: string;
+  by?: string;
+  reason?: string;
+}
+
+/**
+ * The trust chain as the history shows it: the keys `loadMission` pinned, the start's signature,
+ * and every problem with something that counted (a vote, the start, a control) whose signature
+ * is missing or does not verify against those keys.
+ */
+export interface ReportTrust {
+  pinnedKeys: { keyId: string; may: string[]; breakGlass: boolean; name?: string }[];
+  start: ReportSignature & { initiator?: string };
+  controls: ReportControl[];
+  problems: string[];
 }
 export interface ReportAction {
   scheduledAt?: string;
@@ -117,6 +146,7 @@ export interface DecisionReport extends RunFacts {
     action: ReportAction[];
     outcome: ReportOutcome;
   };
+  trust: ReportTrust;
   notes: ReportNote[];
 }
 
@@ -130,6 +160,8 @@ const CLOSE_TYPES: Record<string, string> = {
 };
 /** Vote messages, by the names recorded in history. */
 const VOTE_MESSAGES = new Set<string>([voteUpdate.name, voteSignal.name]);
+/** Control messages, by the names recorded in history. */
+const CONTROL_MESSAGES = new Set<string>([haltSignal.name, pauseSignal.name, resumeSignal.name]);
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
@@ -153,6 +185,14 @@ interface ReportState {
   grantApprovers: Map<string, string[]>;
   /** What the gate settled, from the workflow's result (absent in early histories). */
   settled?: Obj[];
+  /** Controls the mission applied, from its result. */
+  appliedControls?: Obj[];
+  /** The keys loadMission pinned (none in histories recorded before the trust chain). */
+  pinned: TrustedSigner[];
+  /** The workflow's arguments (the start attestation) and every vote and control message as received. */
+  startArgs?: Obj;
+  voteInputs: Map<ReportApproval, Obj>;
+  controlSignals: { kind: string; input: Obj; at?: string }[];
 }
 
 /** What an activity contributes to the report, keyed by the activity type names of the contract. */
@@ -170,6 +210,7 @@ const ACTIVITY_HANDLERS: Record<string, ActivityHandler> = {
       inputs.definitionVersion = str(r.definitionVersion);
       inputs.definitionTitle = str(obj(r.definition).title);
       s.report.definitionVersion = inputs.definitionVersion;
+      s.pinned = Array.isArray(r.trustedSigners) ? (r.trustedSigners as TrustedSigner[]) : [];
     },
   },
   [MISSION_ACTIVITIES.reason]: {},
@@ -271,6 +312,7 @@ const EVENT_HANDLERS: Record<string, (s: ReportState, event: HistoryEventJson, a
     inputs.initiator = str(args.initiator);
     inputs.input = args.input;
     report.missionType = inputs.missionType;
+    s.startArgs = args;
     if (args.carried) s.note(event, 'run continues an earlier run (continue-as-new): earlier steps are in that run');
   },
   WORKFLOW_TASK_COMPLETED(s, _event, attrs) {
@@ -305,8 +347,10 @@ const EVENT_HANDLERS: Record<string, (s: ReportState, event: HistoryEventJson, a
       s.note(event, `update ${name} is not interpreted by this report version`);
       return;
     }
-    const approval = approvalFrom(obj(s.decode(event, input.args, `update ${name} input`)), 'update', at);
+    const vote = obj(s.decode(event, input.args, `update ${name} input`));
+    const approval = approvalFrom(vote, 'update', at);
     s.report.layers.approvals.push(approval);
+    s.voteInputs.set(approval, vote);
     s.updates.set(str(obj(request.meta).updateId) ?? String(event.eventId), approval);
   },
   WORKFLOW_EXECUTION_UPDATE_COMPLETED(s, _event, attrs) {
@@ -322,13 +366,18 @@ const EVENT_HANDLERS: Record<string, (s: ReportState, event: HistoryEventJson, a
   },
   WORKFLOW_EXECUTION_SIGNALED(s, event, attrs, at) {
     const name = str(attrs.signalName) ?? '';
+    if (CONTROL_MESSAGES.has(name)) {
+      s.controlSignals.push({ kind: name, input: obj(s.decode(event, attrs.input, `signal ${name} input`)), at });
+      return;
+    }
     if (!VOTE_MESSAGES.has(name)) {
       s.note(event, `signal ${name} is not interpreted by this report version`);
       return;
     }
-    s.report.layers.approvals.push(
-      approvalFrom(obj(s.decode(event, attrs.input, `signal ${name} input`)), 'signal', at),
-    );
+    const vote = obj(s.decode(event, attrs.input, `signal ${name} input`));
+    const approval = approvalFrom(vote, 'signal', at);
+    s.report.layers.approvals.push(approval);
+    s.voteInputs.set(approval, vote);
   },
 };
 
@@ -352,6 +401,7 @@ function onClose(s: ReportState, event: HistoryEventJson, type: string, attrs: O
     outcome.summary = str(r.summary);
     outcome.executedActions = r.executedActions;
     if (Array.isArray(r.settled)) s.settled = r.settled.map(obj);
+    if (Array.isArray(r.controls)) s.appliedControls = r.controls.map(obj);
   } else if (type === 'WORKFLOW_EXECUTION_FAILED') {
     const failure = obj(attrs.failure);
     outcome.verdict = 'failed';
@@ -375,6 +425,7 @@ export function buildDecisionReport(history: HistoryJson): DecisionReport {
       action: [],
       outcome: { status: 'running' },
     },
+    trust: { pinnedKeys: [], start: { signature: 'absent' }, controls: [], problems: [] },
     notes: [],
   };
   const s: ReportState = {
@@ -391,6 +442,9 @@ export function buildDecisionReport(history: HistoryJson): DecisionReport {
     buildIds: new Set(),
     policyVersions: new Set(),
     grantApprovers: new Map(),
+    pinned: [],
+    voteInputs: new Map(),
+    controlSignals: [],
   };
   let lastTimerAt: string | undefined;
   for (const event of history.events) {
@@ -404,7 +458,72 @@ export function buildDecisionReport(history: HistoryJson): DecisionReport {
   report.workerBuildIds = [...s.buildIds];
   settleVotes(s, lastTimerAt);
   settleGrants(report);
+  settleTrust(s);
   return report;
+}
+
+/**
+ * Checks every signature against the keys pinned in this history (core/attestation, the code the
+ * workflow runs), at the time each message arrived. Whatever counted — the start, an accepted vote,
+ * an applied control — and does not verify is a trust problem naming mission, action and person.
+ */
+function settleTrust(s: ReportState): void {
+  const { report } = s;
+  const missionId = report.workflowId ?? '';
+  const at = (iso?: string) => (iso ? new Date(iso) : undefined);
+  const check = (message: Record<string, unknown>, attestation: unknown, purpose: SignerPurpose, when?: string): ReportSignature => {
+    if (attestation === undefined) return { signature: 'absent', signatureProblem: 'no attestation' };
+    const checked = verifyAttestation(message, attestation, s.pinned, purpose, at(when));
+    return checked.ok
+      ? { signature: 'valid', keyId: checked.signer.keyId, breakGlass: checked.signer.breakGlass }
+      : { signature: 'invalid', signatureProblem: checked.message, keyId: str(obj(attestation).keyId) };
+  };
+  const trust = report.trust;
+  trust.pinnedKeys = s.pinned.map((k) => ({ keyId: k.keyId, may: k.may, breakGlass: k.breakGlass, ...(k.name ? { name: k.name } : {}) }));
+  const args = s.startArgs ?? {};
+  trust.start = {
+    initiator: str(args.initiator),
+    ...check(
+      startMessage(missionId, {
+        missionType: str(args.missionType) ?? '',
+        input: args.input,
+        initiator: str(args.initiator) ?? '',
+        provider: str(args.provider),
+      }),
+      args.attestation,
+      'start',
+      report.startedAt,
+    ),
+  };
+  if (!args.carried && trust.start.signature !== 'valid') {
+    trust.problems.push(`mission ${missionId}: the start by ${trust.start.initiator ?? '?'} is ${trust.start.signature} (${trust.start.signatureProblem})`);
+  }
+  for (const approval of report.layers.approvals) {
+    const input = s.voteInputs.get(approval);
+    if (!input) continue;
+    Object.assign(approval, check(voteMessage(missionId, input as unknown as VoteInput), input.attestation, 'approval', approval.at));
+    if (approval.result === 'accepted' && approval.signature !== 'valid') {
+      trust.problems.push(
+        `mission ${missionId}, action ${approval.actionId ?? '?'}: the counted vote by ${approval.approver ?? '?'} is ${approval.signature} (${approval.signatureProblem})`,
+      );
+    }
+  }
+  for (const applied of s.appliedControls ?? []) {
+    const signal = s.controlSignals.find((c) => c.kind === applied.kind && c.input.controlId === applied.controlId);
+    const control: ReportControl = {
+      at: str(applied.at),
+      kind: str(applied.kind),
+      by: str(applied.by),
+      reason: str(applied.reason),
+      ...(signal
+        ? check(controlMessage(missionId, applied.kind as ControlKind, signal.input as unknown as ControlInput), signal.input.attestation, 'control', signal.at)
+        : { signature: 'absent' as const, signatureProblem: 'no such control message in the history' }),
+    };
+    trust.controls.push(control);
+    if (control.signature !== 'valid') {
+      trust.problems.push(`mission ${missionId}: the ${control.kind} by ${control.by} is ${control.signature} (${control.signatureProblem})`);
+    }
+  }
 }
 
 /**
@@ -481,25 +600,7 @@ function approvalFrom(input: Obj, via: 'update' | 'signal', at?: string): Report
     ...(Array.isArray(input.roles) ? { roles: strs(input.roles) } : {}),
     via,
     result: 'recorded',
-    signature: input.attestation === undefined ? 'absent' : 'not checked (no approvals verifier key configured)',
+    signature: 'absent',
     ...(input.attestation !== undefined ? { attestation: input.attestation } : {}),
   };
-}
-
-/** The approval inputs exactly as recorded (for signature checks), in history order. */
-export function recordedApprovalInputs(history: HistoryJson): Obj[] {
-  const out: Obj[] = [];
-  for (const event of history.events) {
-    const type = shortType(event);
-    const attrs = attributesOf(event);
-    if (type === 'WORKFLOW_EXECUTION_UPDATE_ACCEPTED') {
-      const input = obj(obj(attrs.acceptedRequest).input);
-      const decoded = firstPayload(input.args);
-      if (VOTE_MESSAGES.has(str(input.name) ?? '') && decoded.ok) out.push(obj(decoded.value));
-    } else if (type === 'WORKFLOW_EXECUTION_SIGNALED' && VOTE_MESSAGES.has(str(attrs.signalName) ?? '')) {
-      const decoded = firstPayload(attrs.input);
-      if (decoded.ok) out.push(obj(decoded.value));
-    }
-  }
-  return out;
 }

@@ -1,4 +1,3 @@
-import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
 import type { AuditConfig } from '../config';
 import { ensureSecretFile, readKeySetting } from '../config/key-files';
@@ -62,15 +61,4 @@ export function resolveAuditKeys(config: AuditConfig, generate = true): AuditKey
   });
   const signerKey = text.trim();
   return { signerKey, verifierKeys: [parseSignerKey(signerKey).verifierKey], local: { dir, created } };
-}
-
-/** The approvals service's public key (PEM): configured, or derived from its signing key if this host has it. */
-export function approvalsPublicKeys(config: AuditConfig, approvalsSigningKey?: string): string[] {
-  if (config.approvalsPublicKey)
-    return [readKeySetting(config.approvalsPublicKey, 'MANDATE_AUDIT_APPROVALS_PUBLIC_KEY').trim()];
-  if (approvalsSigningKey) {
-    const pem = readKeySetting(approvalsSigningKey, 'MANDATE_APPROVALS_SIGNING_KEY');
-    return [createPublicKey(createPrivateKey(pem)).export({ format: 'pem', type: 'spki' }).toString()];
-  }
-  return [];
 }

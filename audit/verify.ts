@@ -1,13 +1,12 @@
 import { MerkleLog, verifyConsistency, verifyInclusion } from '../core/merkle';
 import { openNote, parseCheckpoint } from '../core/signed-note';
-import { applyAttestations } from './attestation';
-import type { AttestationKeys } from './attestation';
+import { signaturesChecked, trustProblems } from './attestation';
 import type { BundleManifest } from './bundle';
 import { PART_NAMES, jsonBytes, manifestKey } from './bundle';
 import { parseHistoryJson } from './history';
 import type { LogEntry } from './log';
 import { CHECKPOINTS_PREFIX, LEAVES_PREFIX, leafKey } from './log';
-import { buildDecisionReport, recordedApprovalInputs } from './report';
+import { buildDecisionReport } from './report';
 import type { AuditStore } from './store';
 import { sha256Hex } from '../core/hash';
 
@@ -15,7 +14,9 @@ import { sha256Hex } from '../core/hash';
  * Verifies an audit store from its contents alone: every part's hash against its manifest, every
  * manifest against its log leaf, every leaf's inclusion in the latest checkpoint, consistency between
  * successive checkpoints, checkpoint signatures against the verifier key, the checkpoint chain (no
- * checkpoint or leaf missing), and approval attestations where a key is configured. Nothing is
+ * checkpoint or leaf missing), and the trust chain of every history: each counted vote, the start and
+ * each applied control must carry a signature that verifies against the keys pinned in that history.
+ * Nothing is
  * fatal: each finding is a named problem (`subject` is the store key or bundle it concerns).
  */
 export interface VerifyOptions {
@@ -23,8 +24,6 @@ export interface VerifyOptions {
   verifierKeys: readonly string[];
   /** Expected checkpoint origin; by default every checkpoint must share the first one's. */
   origin?: string;
-  /** Approvals service public keys by key id; without them attestations are noted, not checked. */
-  attestationKeys?: AttestationKeys;
   /** Also rebuild each report.json from its history.json and compare (default true). */
   deep?: boolean;
 }
@@ -185,9 +184,6 @@ export async function verifyAuditStore(store: AuditStore, options: VerifyOptions
       }
     }
   }
-  if (counts.attestations === 0 && !Object.keys(options.attestationKeys ?? {}).length) {
-    notes.push('approval attestations: none checked (no approvals verifier key configured, or none recorded)');
-  }
   return {
     ok: problems.length === 0,
     problems,
@@ -236,15 +232,8 @@ export async function verifyAuditStore(store: AuditStore, options: VerifyOptions
       if (parts['report.json'] && !jsonBytes(report).equals(parts['report.json'])) {
         notes.push(`${prefix}: report.json differs from a report rebuilt from history.json by this version`);
       }
-      const inputs = recordedApprovalInputs(json);
-      const statuses = applyAttestations(report, inputs, options.attestationKeys);
-      for (const status of statuses) {
-        if (status === 'valid' || status === 'invalid') counts.attestations++;
-        if (status === 'invalid') fail(prefix, 'an approval attestation signature does not verify');
-      }
-      if (statuses.some((s) => s.startsWith('not checked'))) {
-        notes.push(`${prefix}: approval attestations present but not checked (no approvals verifier key configured)`);
-      }
+      counts.attestations += signaturesChecked(report);
+      for (const problem of trustProblems(report)) fail(prefix, problem);
     } catch (err) {
       fail(prefix, `history.json cannot be read: ${(err as Error).message}`);
     }

@@ -29,14 +29,28 @@ type MissionView = MissionDetail & {
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const isJson = (cmd: Command) => Boolean(cmd.optsWithGlobals<GlobalOptions>().json);
 
-function requireService(): ApprovalsServiceClient {
+export function requireService(): ApprovalsServiceClient {
   const service = serviceFromConfig(cliConfig());
   if (!service) {
     throw new Error(
-      'no approvals service configured: run `mandate login --url <service> --token <token>` or set MANDATE_APPROVALS_URL (operators: --direct --as <name>)',
+      'no approvals service configured: run `mandate login --url <service> --token <token>` or set MANDATE_APPROVALS_URL (operators: --direct, signed with the break-glass key)',
     );
   }
   return service;
+}
+
+/** `mission start` through the approvals service: the service signs the start for the signed-in person. */
+export async function startThroughService(cmd: Command, missionType: string, input: unknown, provider?: string) {
+  const service = requireService();
+  const started = await service.post<{ missionId: string; missionType: string; initiator: string }>('/api/missions', {
+    missionType,
+    input,
+    ...(provider ? { provider } : {}),
+  });
+  if (isJson(cmd)) return printJson(started);
+  say(
+    `started ${started.missionId} (${started.missionType}) for ${started.initiator}${provider ? ` with ${provider}` : ''}`,
+  );
 }
 
 export function registerApproverCommands(program: Command): void {
@@ -192,7 +206,7 @@ function printMission(view: MissionView): void {
     );
     say(`  params ${JSON.stringify(a.params)}`);
     say(`  policy rules ${a.ruleIds.join(', ') || '—'} version ${a.policyVersion}; params hash ${a.paramsHash}`);
-    for (const v of a.votes) say(`  vote: ${v.approver} ${v.decision}`);
+    for (const v of a.votes) say(`  vote: ${v.approver} ${v.decision}${v.breakGlass ? ' [break-glass]' : ''}`);
     say(
       a.refusal
         ? `  you may not decide: ${a.refusal.message}`

@@ -5,16 +5,15 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import type { Command } from 'commander';
 import { CommanderError, Option } from 'commander';
-import { applyAttestations, attestationKeyMap } from '../audit/attestation';
 import { AuditExporter } from '../audit/exporter';
 import type { ExportRunResult } from '../audit/exporter';
 import type { HistoryJson } from '../audit/history';
 import { parseHistoryJson } from '../audit/history';
-import { buildDecisionReport, recordedApprovalInputs } from '../audit/report';
+import { buildDecisionReport } from '../audit/report';
 import type { DecisionReport } from '../audit/report';
 import { REPORT_FORMATS, formatReport } from '../audit/report-format';
 import type { ReportFormat } from '../audit/report-format';
-import { approvalsPublicKeys, openAuditStore, resolveAuditKeys } from '../audit/setup';
+import { openAuditStore, resolveAuditKeys } from '../audit/setup';
 import type { AuditStore } from '../audit/store';
 import { verifyAuditStore } from '../audit/verify';
 import type { VerifyResult } from '../audit/verify';
@@ -135,19 +134,18 @@ export async function auditExport(
 
 export async function auditVerify(
   store: AuditStore,
-  options: { verifierKeys: string[]; origin?: string; approvalsKeys?: string[]; json?: boolean; io?: AuditIo },
+  options: { verifierKeys: string[]; origin?: string; json?: boolean; io?: AuditIo },
 ): Promise<VerifyResult> {
   const io = options.io ?? stdio;
   const result = await verifyAuditStore(store, {
     verifierKeys: options.verifierKeys,
     origin: options.origin,
-    attestationKeys: options.approvalsKeys?.length ? attestationKeyMap(options.approvalsKeys) : undefined,
   });
   if (options.json) printJson(result);
   else {
     const { leaves, bundles, checkpoints, attestations } = result.counts;
     io.out(
-      `${store.describe().location}: ${bundles} bundle(s), ${leaves} leaf/leaves, ${checkpoints} checkpoint(s), ${attestations} attestation(s) checked`,
+      `${store.describe().location}: ${bundles} bundle(s), ${leaves} leaf/leaves, ${checkpoints} checkpoint(s), ${attestations} signature(s) checked against the keys pinned in each history`,
     );
     if (result.latest) io.out(`latest checkpoint: size ${result.latest.size}, root ${result.latest.rootHex}`);
     for (const n of result.notes) io.out(`note: ${n}`);
@@ -212,11 +210,9 @@ export async function auditReplay(
   return outcome;
 }
 
-export function auditReport(history: HistoryJson, options: { approvalsKeys?: string[] } = {}): DecisionReport {
-  const report = buildDecisionReport(history);
-  const keys = options.approvalsKeys?.length ? attestationKeyMap(options.approvalsKeys) : undefined;
-  applyAttestations(report, recordedApprovalInputs(history), keys);
-  return report;
+/** The decision report of a history; signatures are checked against the keys pinned in it. */
+export function auditReport(history: HistoryJson): DecisionReport {
+  return buildDecisionReport(history);
 }
 
 // ---- commander wiring --------------------------------------------------------------------------
@@ -300,7 +296,6 @@ export function registerAuditCommands(program: Command): void {
       await auditVerify(store, {
         verifierKeys: keys.verifierKeys,
         origin: config.origin,
-        approvalsKeys: approvalsPublicKeys(config, cliConfig().approvals.signingKey),
         json: cmd.optsWithGlobals<Globals>().json,
       });
     });
@@ -327,10 +322,7 @@ export function registerAuditCommands(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('text'))
     .action(async (source: string | undefined, opts: { mission?: string; format: ReportFormat }, cmd: Command) => {
       const history = await historyFrom(source, opts.mission, cmd);
-      const config = auditConfig({});
-      const report = auditReport(history, {
-        approvalsKeys: approvalsPublicKeys(config, cliConfig().approvals.signingKey),
-      });
+      const report = auditReport(history);
       const format = cmd.optsWithGlobals<Globals>().json ? 'json' : opts.format;
       process.stdout.write(formatReport(report, format));
     });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import type { Catalog } from '../catalog/catalog';
+import type { AttestationSigner } from '../core/signer';
 import type { MissionDetail } from '../client/missions';
 import { getMission, listMissions, startMission } from '../client/missions';
 import type { PendingItem } from '../client/votes';
@@ -21,6 +22,20 @@ export interface CommandContext {
   taskQueue: string;
   json: boolean;
   out?: (line: string) => void;
+  /** The operators' break-glass key, when configured: it signs the `--direct` path. */
+  operator?: AttestationSigner;
+}
+
+/** How to enable the break-glass path, when a command needs it and no key is configured. */
+export const NO_OPERATOR_KEY =
+  '--direct signs with the operators\' break-glass key, and none is configured: set MANDATE_OPERATOR_KEY to its ' +
+  'Ed25519 private key (PKCS#8 PEM, or a path) and list its public key with "breakGlass": true in ' +
+  'MANDATE_TRUSTED_SIGNERS (`npm start` generates one in <data dir>/keys/operator-break-glass.pem)';
+
+/** The break-glass signer, or a clear error saying how to configure one. */
+export function operatorSigner(ctx: CommandContext): AttestationSigner {
+  if (!ctx.operator) throw new Error(NO_OPERATOR_KEY);
+  return ctx.operator;
 }
 
 const say = (ctx: CommandContext, line: string) => (ctx.out ?? ((l: string) => process.stdout.write(`${l}\n`)))(line);
@@ -44,6 +59,7 @@ export async function missionStart(
   initiator: string,
   provider?: string,
 ): Promise<string> {
+  // The operators' path: the break-glass key vouches for the initiator (marked so on the rail).
   const missionId = await startMission(ctx.client, {
     catalog: ctx.catalog,
     taskQueue: ctx.taskQueue,
@@ -51,6 +67,7 @@ export async function missionStart(
     input,
     initiator,
     ...(provider ? { provider } : {}),
+    signer: operatorSigner(ctx),
   });
   // With a chosen provider, wait for its first answer: a provider the worker cannot use (no key,
   // outside the data-class boundary) fails the mission at once, and the operator should hear why.
@@ -155,21 +172,26 @@ export async function voteCommand(
   reason?: string,
   roles: string[] = [],
 ): Promise<void> {
-  // Show what is being voted on, and bind the vote to exactly that (params hash, policy version).
+  const signer = operatorSigner(ctx);
+  // Show what is being voted on, and bind the vote to exactly that (params hash, policy version, step).
   const pending = await pendingAction(ctx.client, missionId, actionId).catch(() => undefined);
-  const binding = pending ? { paramsHash: pending.paramsHash, policyVersion: pending.policyVersion } : {};
   if (pending && !ctx.json) say(ctx, `${decision} ${actionId}: ${pending.operation} ${JSON.stringify(pending.params)}`);
-  const result = await castVote(ctx.client, missionId, {
+  const vote = signer.signVote(missionId, {
     actionId,
     decision,
     approver,
     roles,
-    ...binding,
+    step: pending?.step ?? 0,
+    ...(pending ? { paramsHash: pending.paramsHash, policyVersion: pending.policyVersion } : {}),
     ...(reason ? { reason } : {}),
   });
+  const result = await castVote(ctx.client, missionId, vote);
   if (ctx.json) return printJson({ missionId, ...result });
   const verb = decision === 'approve' ? 'approved' : 'rejected';
   const tally =
     result.outcome === 'pending' ? `; ${result.approvals} of ${result.quorum} approvals, waiting for more` : '';
-  say(ctx, `${verb} ${missionId} ${actionId} as ${result.approver} (recorded ${result.recordedAt}${tally})`);
+  say(
+    ctx,
+    `${verb} ${missionId} ${actionId} as ${result.approver} [break-glass key ${signer.keyId}] (recorded ${result.recordedAt}${tally})`,
+  );
 }

@@ -4,6 +4,8 @@ import type { ClientConnection } from '../client/connect';
 import { connectClient } from '../client/connect';
 import type { MandateConfig } from '../config';
 import { loadConfig } from '../config';
+import { operatorKeyPem } from '../config/trusted-signers';
+import { createAttestationSigner } from '../core/signer';
 import type { CommandContext } from './commands';
 
 /**
@@ -34,11 +36,14 @@ export async function temporalContext(cmd: Command): Promise<CommandContext> {
     namespace: opts.namespace ?? temporal.namespace,
     hint: 'is `npm start` running? Set MANDATE_TEMPORAL_ADDRESS or --address',
   });
+  const config = cliConfig();
+  const operatorKey = operatorKeyPem(config.operatorKey, config.dataDir);
   return {
     client: connection.client,
     catalog: Catalog.load(catalogDir),
     taskQueue: opts.taskQueue ?? temporal.taskQueue,
     json: Boolean(opts.json),
+    ...(operatorKey ? { operator: createAttestationSigner(operatorKey) } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import { registerApproverCommands } from './approver';
 import { registerAuditCommands } from './audit';
 import { missionList, missionShow, missionStart, readInput } from './commands';
 import { cliConfig, closeTemporal, temporalContext as context } from './context';
+import { startThroughService } from './approver';
 import { registerControlCommands } from './control';
 import { registerPolicyCommands } from './policy';
 
@@ -24,14 +25,21 @@ export function buildProgram(): Command {
   const mission = program.command('mission').description('start, list and inspect missions');
   mission
     .command('start <type>')
-    .description('start a mission of a catalog type with JSON input')
+    .description('start a mission of a catalog type with JSON input (as who you logged in as, through the approvals service)')
     .requiredOption('--input <file|->', 'JSON input file, or - for stdin')
-    .option('--as <initiator>', 'who starts it (default $MANDATE_USER or your login)')
     .option('--provider <provider:model>', "reasoning provider instead of the definition's, e.g. openai:gpt-4o-mini")
-    .action(async (type: string, opts: { input: string; as?: string; provider?: string }, cmd: Command) => {
-      const input = readInput(opts.input);
-      await missionStart(await context(cmd), type, input, opts.as ?? defaultUser(), opts.provider);
-    });
+    .option('--direct', "operators: start straight through Temporal, signed with the break-glass key")
+    .option('--as <initiator>', 'with --direct: who the mission is started for (default $MANDATE_USER or your login)')
+    .action(
+      async (type: string, opts: { input: string; as?: string; provider?: string; direct?: boolean }, cmd: Command) => {
+        const input = readInput(opts.input);
+        if (opts.direct) return void (await missionStart(await context(cmd), type, input, opts.as ?? defaultUser(), opts.provider));
+        if (opts.as) {
+          throw new Error('--as applies only with --direct: through the approvals service you start missions as who you logged in as');
+        }
+        await startThroughService(cmd, type, input, opts.provider);
+      },
+    );
   mission
     .command('list')
     .description('missions, newest first')

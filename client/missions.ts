@@ -4,13 +4,28 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { Catalog } from '../catalog/catalog';
 import { observationsQuery, stateQuery } from '../contract/messages';
-import type { MissionArgs, MissionResult, MissionStateView, MissionStatus, Observation } from '../contract/mission';
+import type {
+  Attestation,
+  MissionArgs,
+  MissionResult,
+  MissionStateView,
+  MissionStatus,
+  Observation,
+} from '../contract/mission';
 import { MISSION_WORKFLOW_TYPE } from '../contract/names';
 import { SEARCH_ATTRIBUTES } from '../contract/search-attributes';
 import { quote, where as and } from '../core/visibility';
 import { MissionNotFound } from './errors';
 
 /** Client-side mission operations shared by the CLI, the approvals service, the demo and the tests. */
+
+/** Whoever vouches for the initiator: the approvals service for a signed-in person, or a break-glass key. */
+export interface StartSigner {
+  signStart(
+    missionId: string,
+    start: { missionType: string; input: unknown; initiator: string; provider?: string },
+  ): Attestation;
+}
 
 export interface StartMissionOptions {
   catalog: Catalog;
@@ -20,18 +35,21 @@ export interface StartMissionOptions {
   initiator: string;
   /** Reasoning provider (`provider:model`) instead of the definition's. */
   provider?: string;
+  /** Signs the start: the mission refuses to run for an initiator no trusted key vouched for. */
+  signer: StartSigner;
 }
 
-/** Validates the input against the mission definition, then starts the mission. */
+/** Validates the input against the mission definition, then starts the mission with a signed start. */
 export async function startMission(client: Client, options: StartMissionOptions): Promise<string> {
   const input = options.catalog.validateInput(options.missionType, options.input);
   const missionId = `${options.missionType}-${randomUUID().slice(0, 8)}`;
-  const args: MissionArgs = {
+  const start = {
     missionType: options.missionType,
     input,
     initiator: options.initiator,
     ...(options.provider ? { provider: options.provider } : {}),
   };
+  const args: MissionArgs = { ...start, attestation: options.signer.signStart(missionId, start) };
   await client.workflow.start(MISSION_WORKFLOW_TYPE, {
     workflowId: missionId,
     taskQueue: options.taskQueue,

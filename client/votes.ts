@@ -48,19 +48,14 @@ export async function pendingAction(
 }
 
 /**
- * Sends a vote through the validated Update; a refusal comes back as VoteRefused with the
- * workflow's code. A vote without `paramsHash`/`policyVersion` is bound to the pending action as
- * the mission shows it now (the caller should have shown the approver that action: see `pendingAction`).
+ * Sends a signed vote through the validated Update; a refusal comes back as VoteRefused with the
+ * workflow's code. The vote is sent exactly as signed: its binding (params hash, policy version,
+ * ladder step) is what the approver confirmed, never filled in here.
  */
 export async function castVote(client: Client, missionId: string, vote: VoteInput): Promise<VoteResult> {
   const handle = client.workflow.getHandle(missionId);
   try {
-    let bound = vote;
-    if (!vote.paramsHash || !vote.policyVersion) {
-      const pending = await pendingAction(client, missionId, vote.actionId).catch(() => undefined);
-      if (pending) bound = { paramsHash: pending.paramsHash, policyVersion: pending.policyVersion, ...vote };
-    }
-    return await handle.executeUpdate(voteUpdate, { args: [bound] });
+    return await handle.executeUpdate(voteUpdate, { args: [vote] });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw refusedBy(err);
     if (err instanceof WorkflowNotFoundError) {

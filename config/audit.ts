@@ -14,8 +14,6 @@ const AuditEnv = z.object({
   MANDATE_AUDIT_SIGNER_KEY: optionalText,
   /** C2SP verifier key, inline or a file path (default: derived from the signer key). */
   MANDATE_AUDIT_VERIFIER_KEY: optionalText,
-  /** Approvals service Ed25519 public key (SPKI PEM, inline or a file path) for attestation checks. */
-  MANDATE_AUDIT_APPROVALS_PUBLIC_KEY: optionalText,
   MANDATE_AUDIT_S3_ENDPOINT: optionalText,
   MANDATE_AUDIT_S3_REGION: z.string().min(1).default('us-east-1'),
   MANDATE_AUDIT_S3_BUCKET: optionalText,
@@ -45,7 +43,6 @@ export interface AuditConfig {
   origin: string;
   signerKey?: string;
   verifierKey?: string;
-  approvalsPublicKey?: string;
   s3?: S3StoreConfig;
 }
 
@@ -79,7 +76,6 @@ export function parseAuditConfig(env: Env, base: { dataDir: string; namespace: s
     origin: c.MANDATE_AUDIT_ORIGIN ?? `mandate/audit/${base.namespace}`,
     signerKey: c.MANDATE_AUDIT_SIGNER_KEY,
     verifierKey: c.MANDATE_AUDIT_VERIFIER_KEY,
-    approvalsPublicKey: c.MANDATE_AUDIT_APPROVALS_PUBLIC_KEY,
     ...(s3 ? { s3 } : {}),
   };
 }

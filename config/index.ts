@@ -46,6 +46,10 @@ const CoreEnv = z.object({
   MANDATE_GRANT_KEY_FILE: z.string().min(1).optional(),
   /** Who the CLI acts as where an identity is stated (default: the login name). */
   MANDATE_USER: optionalText,
+  /** The keys trusted to sign votes, starts and controls: a JSON file or the JSON (see config/trusted-signers.ts). */
+  MANDATE_TRUSTED_SIGNERS: optionalText,
+  /** The operators' break-glass signing key (PKCS#8 PEM, inline or a path) for `--direct`. */
+  MANDATE_OPERATOR_KEY: optionalText,
   /** Tools: the Temporal CLI and local S3 server binaries to use, the cache for builds. */
   TEMPORAL_CLI: optionalText,
   MANDATE_S3_SERVER: optionalText,
@@ -82,6 +86,10 @@ export interface MandateConfig {
   user: string;
   /** The approver CLI's stored login: `$XDG_CONFIG_HOME/mandate/credentials.json` (default `~/.config/…`). */
   credentialsFile: string;
+  /** MANDATE_TRUSTED_SIGNERS as given (resolve with `resolveTrustedSigners`, when the keys exist). */
+  trustedSigners?: string;
+  /** MANDATE_OPERATOR_KEY as given (resolve with `operatorKeyPem`). */
+  operatorKey?: string;
   approvals: ApprovalsConfig;
   audit: AuditConfig;
   providers: ProviderConfig;
@@ -109,6 +117,8 @@ export function loadConfig(env: Env = process.env): MandateConfig {
     grantKeyFile: resolve(c.MANDATE_GRANT_KEY_FILE ?? `${dataDir}/keys/grant-ed25519.json`),
     user: c.MANDATE_USER ?? userInfo().username,
     credentialsFile: join(c.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'mandate', 'credentials.json'),
+    trustedSigners: c.MANDATE_TRUSTED_SIGNERS,
+    operatorKey: c.MANDATE_OPERATOR_KEY,
     approvals: parseApprovalsConfig(env),
     audit: parseAuditConfig(env, { dataDir, namespace }),
     providers: parseProviderConfig(env),

@@ -53,6 +53,7 @@ export const OBSERVATION_KINDS = [
   'approval_refused',
   'approval_timeout',
   'approval_escalated',
+  'control_refused',
   'grant',
   'execution',
   'paused',
@@ -92,32 +93,56 @@ export type MissionStatus = 'running' | 'awaiting_approval' | 'paused' | Mission
 /** What a voter chooses. */
 export type VoteChoice = 'approve' | 'reject';
 
+/** What a trusted key may sign. */
+export type SignerPurpose = 'approval' | 'start' | 'control';
+
 /**
- * A vote as sent to a mission (the `decide` Update or the `decideSignal` Signal). Field names are
- * recorded in histories and stay as they are (`decision` is the voter's choice).
+ * A key the deployment trusts, as pinned in a mission's history by `loadMission`: the public key
+ * only (raw 32-byte Ed25519, hex), what it may sign, and whether it is a break-glass key.
+ */
+export interface TrustedSigner {
+  keyId: string;
+  publicKey: string;
+  may: SignerPurpose[];
+  breakGlass: boolean;
+  name?: string;
+}
+
+/**
+ * An Ed25519 signature over the canonical JSON of a message (a vote, a start, a control) with the
+ * attestation's own `keyId`, `signedAt` and `expiresAt` (see core/attestation). Valid only inside
+ * that window, which is bounded.
+ */
+export interface Attestation {
+  v: 2;
+  keyId: string;
+  signedAt: string;
+  expiresAt: string;
+  /** Hex of the 64-byte signature. */
+  signature: string;
+}
+
+/**
+ * A vote as sent to a mission (the `decide` Update or the `decideSignal` Signal). Every field is
+ * covered by the attestation, so identity, roles and binding come from the signed payload only.
+ * Field names are recorded in histories and stay as they are (`decision` is the voter's choice).
  */
 export interface VoteInput {
   actionId: string;
   decision: VoteChoice;
   approver: string;
   reason?: string;
-  /** The approver's roles, as vouched for by the approvals service (see `attestation`). */
+  /** The approver's roles, as the signer vouches for them. */
   roles?: string[];
   /** Binding: sha256 of {operation, params} (core/grant actionParamsHash) the approver saw. */
   paramsHash?: string;
   /** Binding: the policy version of the decision the approver saw. */
   policyVersion?: string;
-  /** The approvals service's Ed25519 signature over the vote (core/attestation). */
-  attestation?: VoteAttestation;
-}
-
-/** Proof that an authenticated approvals service vouched for this approver and vote. */
-export interface VoteAttestation {
-  /** Key id of the signing service key. */
-  keyId: string;
-  /** Base64 Ed25519 signature over the canonical JSON of the attested fields. */
-  signature: string;
-  signedAt: string;
+  /** The ladder step (0-based) the vote is cast in: a vote cannot be replayed into another step. */
+  step?: number;
+  /** Unique per vote: a signed vote counts once. */
+  voteId?: string;
+  attestation?: Attestation;
 }
 
 /** One approver's vote on a pending action, as the gate recorded it. */
@@ -130,8 +155,14 @@ export interface Vote {
   step: number;
   at: string;
   via: 'update' | 'signal';
-  /** The vote carried an approvals-service signature (checked by the audit verifier). */
+  /** Verified in the workflow against the keys pinned for this mission (unsigned votes never count). */
   signed: boolean;
+  /** The key that signed it, and whether that is a break-glass (operator) key. */
+  keyId?: string;
+  breakGlass?: boolean;
+  voteId?: string;
+  /** The vote as received (with its attestation): the grant step verifies it again. */
+  input?: VoteInput;
 }
 
 /** A pending action as the gate sees it. */
@@ -188,6 +219,16 @@ export const VOTE_REFUSAL_CODES = [
   'not_your_step',
   /** One person, one vote per step. */
   'already_voted',
+  /** No attestation: identity typed into a message is never trusted. */
+  'unsigned',
+  /** The attestation is malformed or its signature does not verify over the vote. */
+  'bad_signature',
+  /** Signed by a key this mission does not trust for votes. */
+  'untrusted_key',
+  /** Signed outside its validity window. */
+  'signature_expired',
+  /** This signed vote was counted before. */
+  'replayed',
 ] as const;
 export type VoteRefusalCode = (typeof VOTE_REFUSAL_CODES)[number];
 
@@ -203,10 +244,31 @@ export interface VoteResult {
   quorum: number;
 }
 
-/** Operator controls (the kill switch). `by` is who asked, recorded on the rail. */
+/** The kill switch's messages. */
+export type ControlKind = 'halt' | 'pause' | 'resume';
+
+/**
+ * Operator controls (the kill switch): who asks, with which roles and why, signed like a vote.
+ * A control counts only from a trusted key allowed to sign controls, for a role the mission allows.
+ */
 export interface ControlInput {
   by: string;
   reason: string;
+  roles?: string[];
+  /** Unique per control message. */
+  controlId?: string;
+  attestation?: Attestation;
+}
+
+/** A control the mission applied, as its result records it (the audit verifier checks its signature). */
+export interface AppliedControl {
+  kind: ControlKind;
+  by: string;
+  reason: string;
+  keyId: string;
+  breakGlass: boolean;
+  controlId: string;
+  at: string;
 }
 
 // ---- the mission workflow's arguments, state and result ------------------------------------------
@@ -215,8 +277,10 @@ export interface ControlInput {
 export interface MissionArgs {
   missionType: string;
   input: Record<string, unknown>;
-  /** Who started the mission (recorded; never allowed to approve its actions). */
+  /** Who started the mission (signed in `attestation`; never allowed to vote on its actions). */
   initiator: string;
+  /** The start attestation: a trusted key allowed to sign starts vouches for the initiator and input. */
+  attestation?: Attestation;
   /** Reasoning provider for this mission (`provider:model`), instead of the definition's. */
   provider?: string;
   /** State carried across continue-as-new. */
@@ -233,6 +297,9 @@ export interface CarriedState {
   context: Record<string, unknown>;
   observations: Observation[];
   settled: Record<string, ApprovalOutcome>;
+  trustedSigners: TrustedSigner[];
+  initiatorKey: { keyId: string; breakGlass: boolean };
+  controls: AppliedControl[];
 }
 
 export interface MissionResult {
@@ -242,6 +309,8 @@ export interface MissionResult {
   executedActions: string[];
   /** What the approval gate settled for each action that needed approval (absent in early histories). */
   settled?: ApprovalOutcome[];
+  /** Controls the mission applied (absent in early histories). */
+  controls?: AppliedControl[];
 }
 
 /** What the `state` query returns. */

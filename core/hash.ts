@@ -1,25 +1,7 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical-json';
 
-/**
- * Canonical JSON: object keys sorted recursively, no whitespace, `undefined` members dropped.
- * Two semantically equal JSON values always produce the same string, so their hashes match.
- */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortDeep(value));
-}
-
-function sortDeep(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortDeep);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const member = (value as Record<string, unknown>)[key];
-      if (member !== undefined) out[key] = sortDeep(member);
-    }
-    return out;
-  }
-  return value;
-}
+export { canonicalJson } from './canonical-json';
 
 /** Lower-case hex SHA-256 of a string or bytes. */
 export function sha256Hex(data: string | Uint8Array): string {

@@ -96,6 +96,11 @@ export const MissionDefinition = z
       z.object({ engine: z.literal('rules'), rules: z.array(DecisionRule).min(1) }).strict(),
     ]),
     approval: ApprovalPolicy,
+    /** Roles allowed to halt, pause and resume the mission (the signed control must carry one). */
+    controls: z
+      .object({ roles: z.array(z.string().min(1)).min(1) })
+      .strict()
+      .default({ roles: ['operator', 'security'] }),
     limits: z
       .object({ continueAsNewAfterSteps: z.number().int().min(1).default(40) })
       .strict()

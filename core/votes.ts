@@ -1,10 +1,12 @@
 import type {
   ApprovalOutcome,
+  Attestation,
   PendingApproval,
-  VoteAttestation,
+  TrustedSigner,
   VoteInput,
   VoteRefusalCode,
 } from '../contract/mission';
+import { verifyAttestation, voteMessage } from './attestation';
 
 /**
  * Votes and their validation. Pure code: the mission workflow runs it in the Update validator and
@@ -18,7 +20,16 @@ export interface GateView {
   settled: Readonly<Record<string, ApprovalOutcome>>;
 }
 
-export type VoteCheck = { ok: true; vote: VoteInput } | { ok: false; code: VoteRefusalCode; message: string };
+/** What a vote's signature is checked against: the mission's pinned keys, at the mission's time. */
+export interface VoteTrust {
+  missionId: string;
+  signers: readonly TrustedSigner[];
+  now: Date;
+}
+
+export type VoteCheck =
+  | { ok: true; vote: VoteInput; signer?: TrustedSigner }
+  | { ok: false; code: VoteRefusalCode; message: string };
 
 export const MAX_REASON_LENGTH = 2000;
 
@@ -28,22 +39,22 @@ export function sameIdentity(a: string, b: string): boolean {
 }
 
 /**
- * Checks one vote against the gate's current state. Never throws. A vote counts only if it names
- * a pending action, is bound to that action's params hash and policy version, comes from someone
- * other than the initiator holding a role of the current ladder step, and is that person's first
- * vote in this step.
+ * Checks one vote against the gate's current state. Never throws. A vote counts only if it is
+ * signed by a key the mission trusts for votes (when `trust` is given: always in the workflow; the
+ * approvals service pre-checks an unsigned vote before signing it), names a pending action and its
+ * current ladder step, is bound to that action's params hash and policy version, comes from
+ * someone other than the initiator holding a role of the current step, and is that person's first
+ * vote in this step. Identity and roles are those of the signed payload.
  */
-export function validateVote(input: unknown, gate: GateView): VoteCheck {
+export function validateVote(input: unknown, gate: GateView, trust?: VoteTrust): VoteCheck {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     return refuse(
       'malformed',
       'a vote must be an object {actionId, decision, approver, roles, paramsHash, policyVersion, reason?}',
     );
   }
-  const { actionId, decision, approver, reason, roles, paramsHash, policyVersion, attestation } = input as Record<
-    string,
-    unknown
-  >;
+  const { actionId, decision, approver, reason, roles, paramsHash, policyVersion, attestation, step, voteId } =
+    input as Record<string, unknown>;
   if (typeof actionId !== 'string' || actionId.trim() === '') return refuse('malformed', 'actionId is required');
   if (decision !== 'approve' && decision !== 'reject') {
     return refuse('malformed', `decision must be "approve" or "reject", got ${JSON.stringify(decision ?? null)}`);
@@ -58,6 +69,22 @@ export function validateVote(input: unknown, gate: GateView): VoteCheck {
   if (roles !== undefined && (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string'))) {
     return refuse('malformed', 'roles must be a list of role names');
   }
+  if (step !== undefined && (typeof step !== 'number' || !Number.isInteger(step) || step < 0)) {
+    return refuse('malformed', 'step must be the ladder step (0-based) the vote is cast in');
+  }
+  if (voteId !== undefined && (typeof voteId !== 'string' || voteId === '' || voteId.length > 200)) {
+    return refuse('malformed', 'voteId must be a non-empty string');
+  }
+  let signer: TrustedSigner | undefined;
+  if (trust) {
+    // The signature covers the vote exactly as sent: nothing below is trusted until it verifies.
+    const checked = verifyAttestation(voteMessage(trust.missionId, input as VoteInput), attestation, trust.signers, 'approval', trust.now);
+    if (!checked.ok) return refuse(checked.code, `vote refused: ${checked.message}`);
+    if (typeof step !== 'number' || typeof voteId !== 'string') {
+      return refuse('malformed', 'a signed vote must name its ladder step and a vote id');
+    }
+    signer = checked.signer;
+  }
 
   const earlier = Object.hasOwn(gate.settled, actionId) ? gate.settled[actionId] : undefined;
   if (earlier) return refuse(earlier.via === 'timeout' ? 'expired' : 'already_decided', alreadySettled(earlier));
@@ -70,6 +97,15 @@ export function validateVote(input: unknown, gate: GateView): VoteCheck {
     );
   }
   const pending = gate.pending[actionId];
+  if (typeof step === 'number' && step !== pending.step) {
+    return refuse(
+      'stale',
+      `vote is for step ${step + 1} of action ${actionId}, which is now at step ${pending.step + 1} of ${pending.steps}`,
+    );
+  }
+  if (typeof voteId === 'string' && pending.votes.some((v) => v.voteId === voteId)) {
+    return refuse('replayed', `vote ${voteId} was counted before: a signed vote counts once`);
+  }
   const who = approver.trim();
   if (sameIdentity(who, gate.initiator)) {
     return refuse('initiator', `separation of duties: ${who} initiated this mission and cannot decide its actions`);
@@ -112,8 +148,11 @@ export function validateVote(input: unknown, gate: GateView): VoteCheck {
       paramsHash,
       policyVersion,
       ...(trimmedReason ? { reason: trimmedReason } : {}),
-      ...(attestation !== undefined ? { attestation: attestation as VoteAttestation } : {}),
+      ...(typeof step === 'number' ? { step } : {}),
+      ...(typeof voteId === 'string' ? { voteId } : {}),
+      ...(attestation !== undefined ? { attestation: attestation as Attestation } : {}),
     },
+    ...(signer ? { signer } : {}),
   };
 }
 

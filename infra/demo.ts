@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   say('Starting a Temporal dev server, the sample enterprise database and a mission worker…');
   const stack = await startEmbeddedStack({ name: 'demo', log: say });
   const { client, taskQueue, workDir, dbPath } = stack;
-  const ctx: CommandContext = { client, catalog: Catalog.load(), taskQueue, json: false, out: say };
+  const ctx: CommandContext = { client, catalog: Catalog.load(), taskQueue, json: false, out: say, operator: stack.operator };
   const refunds = (missionId: string) => {
     const db = new Database(dbPath, { readonly: true });
     try {
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
 
   try {
     banner('1. A small refund: policy allows it, no human needed');
-    say('$ mandate mission start customer-refund --input <(echo \'{"caseId":"CASE-1001"}\') --as dana.desk');
+    say('$ mandate mission start customer-refund --input <(echo \'{"caseId":"CASE-1001"}\') --direct --as dana.desk');
     const small = await missionStart(ctx, 'customer-refund', { caseId: 'CASE-1001' }, 'dana.desk');
     const smallResult = await finish(small);
     await missionShow(ctx, small);
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     );
 
     banner('2. A large refund: waits for a supervisor, who approves it');
-    say('$ mandate mission start customer-refund --input <(echo \'{"caseId":"CASE-1002"}\') --as dana.desk');
+    say('$ mandate mission start customer-refund --input <(echo \'{"caseId":"CASE-1002"}\') --direct --as dana.desk');
     const large = await missionStart(ctx, 'customer-refund', { caseId: 'CASE-1002' }, 'dana.desk');
     await waitForApproval(large);
     say('$ mandate approvals list');
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     check(largeResult.verdict === 'completed' && refunds(large).length === 1, 'approved refund executed exactly once');
 
     banner('3. Another large refund: the supervisor rejects it');
-    say('$ mandate mission start customer-refund --input <(echo \'{"caseId":"CASE-1003"}\') --as dana.desk');
+    say('$ mandate mission start customer-refund --input <(echo \'{"caseId":"CASE-1003"}\') --direct --as dana.desk');
     const rejected = await missionStart(ctx, 'customer-refund', { caseId: 'CASE-1003' }, 'dana.desk');
     await waitForApproval(rejected);
     say(

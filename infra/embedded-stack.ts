@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { parseAuditConfig } from '../config';
+import { generateEd25519KeyPair } from '../core/ed25519';
+import type { AttestationSigner } from '../core/signer';
+import { createAttestationSigner } from '../core/signer';
 import { seedEnterpriseDb } from '../connectors/enterprise-db-seed';
 import type { SeedOptions } from '../connectors/enterprise-db-seed';
 import { auditDepsFrom } from '../workers/audit-deps';
@@ -18,6 +21,10 @@ import { startDevServer } from './temporal/dev-server';
  */
 export interface EmbeddedStack {
   client: Client;
+  /** Signs as the stack's approvals service (trusted for votes, starts and controls). */
+  approvals: AttestationSigner;
+  /** Signs as an operator's break-glass key (trusted, marked break-glass everywhere). */
+  operator: AttestationSigner;
   /** The native connection workers of the script can share (e.g. the benchmark's baseline worker). */
   nativeConnection: NativeConnection;
   taskQueue: string;
@@ -37,17 +44,25 @@ export async function startEmbeddedStack(options: {
   const dbPath = join(workDir, 'enterprise.db');
   const server = await startDevServer({ log: options.log });
   seedEnterpriseDb(dbPath, options.seed);
+  const approvals = createAttestationSigner(generateEd25519KeyPair().privateKeyPem);
+  const operator = createAttestationSigner(generateEd25519KeyPair().privateKeyPem);
+  const trustedSigners = [
+    approvals.trusted(['approval', 'start', 'control'], false, 'approvals-service'),
+    operator.trusted(['approval', 'start', 'control'], true, 'operator break-glass'),
+  ];
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const taskQueue = `mandate-${options.name}`;
   const worker: RunningWorker = await startMissionWorker({
     connection: nativeConnection,
     taskQueue,
-    deps: buildWorkerDeps({ enterpriseDb: dbPath }),
+    deps: buildWorkerDeps({ enterpriseDb: dbPath, trustedSigners }),
     audit: auditDepsFrom(parseAuditConfig({}, { dataDir: workDir, namespace: 'default' })),
   });
   const connection = await Connection.connect({ address: server.address });
   return {
     client: new Client({ connection }),
+    approvals,
+    operator,
     nativeConnection,
     taskQueue,
     workDir,

@@ -2,7 +2,9 @@ import { createApprovalsService } from '../approvals-ui/server';
 import { loadSigningKey } from '../approvals-ui/keys';
 import { connectClient } from '../client/connect';
 import { loadConfigOrExit } from '../config';
-import { createAttestationSigner } from '../core/attestation';
+import { Catalog } from '../catalog/catalog';
+import { ensureLocalOperatorKey, resolveTrustedSigners } from '../config/trusted-signers';
+import { createAttestationSigner } from '../core/signer';
 import { createLogger, installTemporalLogging } from '../workers/logging';
 import { startConfiguredWorker } from '../workers/process';
 import { startDevServer } from './temporal/dev-server';
@@ -26,16 +28,22 @@ async function main(): Promise<void> {
     uiPort: temporal.uiPort,
     log: say,
   });
+  // The embedded default: local tokens under the data dir, the approvals service's signing key and an
+  // operators' break-glass key generated there once; without MANDATE_TRUSTED_SIGNERS the worker
+  // trusts exactly these two (see README, Trust model).
+  const tokensFile = approvalsConfig.tokensFile ?? `${config.dataDir}/approvals-tokens.json`;
+  const signingKey = loadSigningKey(approvalsConfig.signingKey, config.dataDir);
+  const operatorKey = config.operatorKey ? undefined : ensureLocalOperatorKey(config.dataDir);
+  const trusted = resolveTrustedSigners(config.trustedSigners, config.dataDir);
+
   say('Starting the mission worker (bundling workflow code)…');
   const worker = await startConfiguredWorker(config, { address: server.address, log: say });
 
   const temporalClient = await connectClient({ address: server.address, namespace: temporal.namespace });
-  // The embedded default: local tokens under the data dir and a signing key generated there once.
-  const tokensFile = approvalsConfig.tokensFile ?? `${config.dataDir}/approvals-tokens.json`;
-  const signingKey = loadSigningKey(approvalsConfig.signingKey, config.dataDir);
   const approvals = createApprovalsService({
     client: temporalClient.client,
     taskQueue: temporal.taskQueue,
+    catalog: Catalog.load(config.catalogDir),
     tokensFile,
     oidc: approvalsConfig.oidc,
     oidcLogin: approvalsConfig.oidcLogin,
@@ -50,13 +58,17 @@ Mandate is running.
   Temporal Web UI     ${server.uiAddress}
   Approvals service   http://localhost:${config.approvalsPort}/   (tokens ${tokensFile}${approvalsConfig.oidc ? `, OIDC ${approvalsConfig.oidc.issuer}` : ''})
   Vote signing        key ${createAttestationSigner(signingKey.pem).keyId} (${signingKey.source})
+  Trusted signers     ${trusted.map((k) => `${k.keyId}${k.breakGlass ? ' (break-glass)' : ''}`).join(', ') || 'none'}${config.trustedSigners ? ' (MANDATE_TRUSTED_SIGNERS)' : ` (local keys in ${config.dataDir})`}${operatorKey ? `
+  Break-glass key     ${operatorKey.path} (for --direct; local stack only)` : ''}
   Mission worker      task queue ${temporal.taskQueue}
   Sample systems      ${config.enterpriseDb}
 
 Try, in another terminal:
-  echo '{"caseId":"CASE-1002"}' | npx mandate mission start customer-refund --input - --as alice
-  npx mandate token create --subject bob --roles supervisor     # prints bob's token once
-  npx mandate login --url http://localhost:${config.approvalsPort} --token <token>
+  npx mandate token create --subject alice --roles agent-desk    # prints alice's token once
+  npx mandate token create --subject bob --roles supervisor      # prints bob's token once
+  npx mandate login --url http://localhost:${config.approvalsPort} --token <alice's token>
+  echo '{"caseId":"CASE-1002"}' | npx mandate mission start customer-refund --input -
+  npx mandate login --url http://localhost:${config.approvalsPort} --token <bob's token>
   npx mandate approvals list
   npx mandate approve <missionId> a1 --reason "receipt checked"
   npx mandate mission show <missionId>

@@ -4,6 +4,7 @@ import { fileNotifier, webhookNotifier } from '../activities/notify';
 import type { DefinitionOverrides } from '../catalog/catalog';
 import { Catalog } from '../catalog/catalog';
 import type { ProviderConfig } from '../config';
+import type { TrustedSigner } from '../contract/mission';
 import { parseProviderConfig } from '../config';
 import { ensureSecretFile } from '../config/key-files';
 import { createEnterpriseDb } from '../connectors/enterprise-db';
@@ -17,6 +18,8 @@ import { ProviderRegistry } from '../reasoning/registry';
 /** The one builder of a worker's dependencies: catalog, policy, grant keys, notices, connectors, providers. */
 export interface WorkerDepsOptions {
   enterpriseDb: string;
+  /** The keys this deployment trusts to sign votes, starts and controls (none: nothing can be started). */
+  trustedSigners: TrustedSigner[];
   catalogDir?: string;
   overrides?: DefinitionOverrides;
   faults?: ActivityDeps['faults'];
@@ -60,6 +63,7 @@ export function buildWorkerDeps(options: WorkerDepsOptions): WorkerDeps {
       prices: priceTable(providerConfig),
       validationRetries: 2,
     },
+    trustedSigners: options.trustedSigners,
     faults: options.faults,
     close: () => enterprise.close(),
   };

@@ -1,5 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import type { MandateConfig } from '../config';
+import { resolveTrustedSigners } from '../config/trusted-signers';
 import { seedEnterpriseDb } from '../connectors/enterprise-db-seed';
 import { auditDepsFrom } from './audit-deps';
 import { buildWorkerDeps } from './deps';
@@ -19,8 +20,15 @@ export async function startConfiguredWorker(
   options: { address?: string; log?: (line: string) => void } = {},
 ): Promise<ConfiguredWorker> {
   seedEnterpriseDb(config.enterpriseDb);
+  const trustedSigners = resolveTrustedSigners(config.trustedSigners, config.dataDir);
+  if (trustedSigners.length === 0) {
+    options.log?.(
+      'warning: no trusted signers (MANDATE_TRUSTED_SIGNERS): every mission start will be refused, no vote or control can count',
+    );
+  }
   const deps = buildWorkerDeps({
     enterpriseDb: config.enterpriseDb,
+    trustedSigners,
     catalogDir: config.catalogDir,
     grantKeyFile: config.grantKeyFile,
     providerConfig: config.providers,

@@ -1,10 +1,11 @@
-import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import { VOTE_REFUSED, voteSignal, voteUpdate } from '../contract/messages';
 import type {
   ApprovalOutcome,
   BoundDecision,
   PendingApproval,
   ProposedAction,
+  TrustedSigner,
   Vote,
   VoteInput,
   VoteRefusalCode,
@@ -14,10 +15,12 @@ import type { LadderStep } from '../core/mission';
 import type { GateView } from '../core/votes';
 import { approvalsInStep, validateVote } from '../core/votes';
 import type { Controls } from './controls';
+import { describe } from './controls';
 import type { Rail } from './rail';
 import { publishStatus } from './rail';
 
-export type GateOutcome = { kind: 'decided'; record: ApprovalOutcome } | { kind: 'halted' };
+/** How the gate ended for an action; an approval carries the counted votes (signed) for the grant step. */
+export type GateOutcome = { kind: 'decided'; record: ApprovalOutcome; votes: VoteInput[] } | { kind: 'halted' };
 
 /** Called when a ladder step opens (request or escalation), to notify its approvers. */
 export type StepNotifier = (pending: PendingApproval, escalated: boolean) => Promise<void>;
@@ -34,6 +37,8 @@ export type StepNotifier = (pending: PendingApproval, escalated: boolean) => Pro
  */
 export class ApprovalGate implements GateView {
   readonly pending: Record<string, PendingApproval> = {};
+  /** The keys this mission trusts, pinned at load; until then no vote can count (none can be pending either). */
+  private signers: readonly TrustedSigner[] = [];
 
   constructor(
     readonly initiator: string,
@@ -42,11 +47,16 @@ export class ApprovalGate implements GateView {
     readonly settled: Record<string, ApprovalOutcome> = {},
   ) {}
 
+  /** Pins the keys votes are verified against (from `loadMission`, recorded in history). */
+  trust(signers: readonly TrustedSigner[]): void {
+    this.signers = signers;
+  }
+
   /** Registers the Update and Signal handlers; call before the workflow's first await. */
   install(): void {
     setHandler(voteUpdate, (input) => this.accept(input, 'update'), {
       validator: (input) => {
-        const check = validateVote(input, this);
+        const check = this.check(input);
         if (!check.ok) throw refusal(check.code, check.message);
       },
     });
@@ -93,7 +103,7 @@ export class ApprovalGate implements GateView {
         Object.assign(pending, { step, roles: ladder[step].roles, quorum: ladder[step].quorum });
         const waited = await this.waitStep(pending, ladder[step].timeoutSeconds * 1000, step > 0, notify);
         if (waited === 'halted') return { kind: 'halted' };
-        if (waited === 'decided') return { kind: 'decided', record: this.settled[id] };
+        if (waited === 'decided') return { kind: 'decided', record: this.settled[id], votes: countedVotes(pending) };
       }
       const total = ladder.reduce((sum, step) => sum + step.timeoutSeconds, 0);
       const reason = `no decision within ${total}s (${ladder.length} ladder step(s)): rejected (fail closed)`;
@@ -107,7 +117,7 @@ export class ApprovalGate implements GateView {
         via: 'timeout',
       };
       this.rail.observe('approval_timeout', `${id} ${reason}`, { actionId: id });
-      return { kind: 'decided', record: this.settled[id] };
+      return { kind: 'decided', record: this.settled[id], votes: [] };
     } finally {
       delete this.pending[id];
       publishStatus(this.controls.paused ? 'paused' : 'running');
@@ -161,11 +171,17 @@ export class ApprovalGate implements GateView {
     }
   }
 
+  /** The one validation of a vote, signature first, for both channels. */
+  private check(input: unknown) {
+    return validateVote(input, this, { missionId: workflowInfo().workflowId, signers: this.signers, now: new Date() });
+  }
+
   private accept(input: VoteInput, via: Vote['via']): VoteResult {
     // Validated again here: the Signal path has no validator, and state may have moved since.
-    const check = validateVote(input, this);
+    const check = this.check(input);
     if (!check.ok) throw refusal(check.code, check.message);
     const d = check.vote;
+    const signer = check.signer!;
     const pending = this.pending[d.actionId];
     const at = new Date().toISOString();
     pending.votes.push({
@@ -176,7 +192,11 @@ export class ApprovalGate implements GateView {
       step: pending.step,
       at,
       via,
-      signed: Boolean(d.attestation),
+      signed: true,
+      keyId: signer.keyId,
+      breakGlass: signer.breakGlass,
+      ...(d.voteId ? { voteId: d.voteId } : {}),
+      input: d,
     });
     const approvals = approvalsInStep(pending);
     const verb = d.decision === 'approve' ? 'approved' : 'rejected';
@@ -205,11 +225,15 @@ export class ApprovalGate implements GateView {
       };
     }
     const tally = outcome === 'pending' ? ` (${approvals.length} of ${pending.quorum} approvals)` : '';
-    this.rail.observe('approval', `${d.approver} ${verb} ${d.actionId}${d.reason ? `: ${d.reason}` : ''}${tally}`, {
+    const glass = signer.breakGlass ? ' [break-glass]' : '';
+    this.rail.observe('approval', `${d.approver} ${verb} ${d.actionId}${glass}${d.reason ? `: ${d.reason}` : ''}${tally}`, {
       ...d,
       via,
       step: pending.step,
       outcome,
+      signed: true,
+      keyId: signer.keyId,
+      breakGlass: signer.breakGlass,
     });
     return {
       actionId: d.actionId,
@@ -223,18 +247,14 @@ export class ApprovalGate implements GateView {
   }
 }
 
+/** The approvals that settled the current step: the signed votes, as received. */
+function countedVotes(pending: PendingApproval): VoteInput[] {
+  return pending.votes
+    .filter((v) => v.step === pending.step && v.decision === 'approve' && v.input)
+    .map((v) => v.input as VoteInput);
+}
+
 /** A refused vote: the message for people, the code (in `details`) for the service and the CLI. */
 function refusal(code: VoteRefusalCode, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: VOTE_REFUSED, message, nonRetryable: true, details: [{ code }] });
-}
-
-/** A bounded, printable summary of whatever arrived (it may not even be an object). */
-function describe(input: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(input) ?? String(input);
-  } catch {
-    text = String(input);
-  }
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }

@@ -11,8 +11,17 @@ import {
 } from '@temporalio/workflow';
 import type { MissionActivities } from '../activities/mission';
 import { observationsQuery, stateQuery } from '../contract/messages';
-import type { MissionArgs, MissionResult, MissionStatus, MissionVerdict, ProposedAction } from '../contract/mission';
+import type {
+  MissionArgs,
+  MissionResult,
+  MissionStatus,
+  MissionVerdict,
+  ProposedAction,
+  TrustedSigner,
+  VoteInput,
+} from '../contract/mission';
 import { SEARCH_ATTRIBUTES } from '../contract/search-attributes';
+import { startMessage, verifyAttestation } from '../core/attestation';
 import type { MissionDefinition, NextStep } from '../core/mission';
 import { ladderFor } from '../core/mission';
 import { ApprovalGate } from './approval-gate';
@@ -52,8 +61,10 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
   const missionId = workflowInfo().workflowId;
   const carried = args.carried as Carried | undefined;
   const rail = new Rail(carried?.observations ?? []);
-  const controls = new Controls(rail);
+  const controls = new Controls(rail, carried?.controls ?? []);
   const gate = new ApprovalGate(args.initiator, rail, controls, carried?.settled ?? {});
+  let signers: TrustedSigner[] = carried?.trustedSigners ?? [];
+  let initiatorKey = carried?.initiatorKey;
   const context: Record<string, unknown> = carried?.context ?? { input: args.input };
   let status: MissionStatus = 'running';
   let definition: MissionDefinition | undefined = carried?.definition;
@@ -65,7 +76,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
   let outcome: { verdict: MissionVerdict; summary: string } | undefined;
 
   gate.install();
-  controls.install(() => undefined);
+  controls.install();
   setHandler(observationsQuery, () => rail.observations);
   setHandler(stateQuery, () => ({
     missionId,
@@ -86,24 +97,45 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
   };
 
   try {
+    // Carried state is trusted only from this mission's own continue-as-new (the server sets
+    // continuedFromExecutionRunId; a client starting a workflow cannot).
+    if (carried && !workflowInfo().continuedFromExecutionRunId) {
+      return refuseStart('carried state is accepted only from the mission\'s own continue-as-new');
+    }
     if (!definition) {
       upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.missionType, value: args.missionType }]);
       setStatus('running');
       const loaded = await loadMission({ missionType: args.missionType, input: args.input });
       definition = loaded.definition;
       definitionVersion = loaded.definitionVersion;
+      signers = loaded.trustedSigners;
+      // The initiator is whoever a trusted key vouched for, at the time the mission was started.
+      const start = verifyAttestation(
+        startMessage(missionId, args),
+        args.attestation,
+        signers,
+        'start',
+        workflowInfo().startTime,
+      );
+      if (!start.ok) return refuseStart(`${start.code}: ${start.message}`);
+      initiatorKey = { keyId: start.signer.keyId, breakGlass: start.signer.breakGlass };
+      const glass = initiatorKey.breakGlass ? ' [break-glass]' : '';
       rail.observe(
         'mission',
-        `${definition.title} started by ${args.initiator}; definition ${definitionVersion.slice(0, 12)}`,
+        `${definition.title} started by ${args.initiator}${glass}; definition ${definitionVersion.slice(0, 12)}`,
         {
           missionType: args.missionType,
           definitionVersion,
           initiator: args.initiator,
+          initiatorKey,
+          trustedKeys: signers.map((k) => k.keyId),
           input: args.input,
         },
       );
     }
     const def = definition;
+    gate.trust(signers);
+    controls.trustWith({ signers, roles: def.controls.roles });
     const version = definitionVersion as string;
     let stepsThisRun = 0;
 
@@ -129,6 +161,9 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
           context,
           observations: rail.observations,
           settled: gate.settled,
+          trustedSigners: signers,
+          initiatorKey: initiatorKey!,
+          controls: controls.applied,
         };
         return await continueAsNew<typeof mission>({ ...args, carried: next });
       }
@@ -233,6 +268,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
       return { verdict: 'denied', summary: `policy denied ${action.operation}: ${decision.reasons.join('; ')}` };
     }
     let approvers: string[] = [];
+    let votes: VoteInput[] = [];
     if (decision.outcome === 'require_approval') {
       setStatus('awaiting_approval');
       const ladder = ladderFor(def.approval, decision.tier ?? 'default');
@@ -253,11 +289,12 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
         };
       }
       approvers = gated.record.approvers;
+      votes = gated.votes;
     }
     // The kill switch is checked immediately before every execution.
     if (controls.paused) await condition(() => !controls.paused || Boolean(controls.halted));
     if (controls.halted) return haltedOutcome();
-    const grant = await mintGrant({ missionId, action, policyVersion: decision.policyVersion, approvers });
+    const grant = await mintGrant({ missionId, action, policyVersion: decision.policyVersion, approvers, votes });
     rail.observe('grant', `grant ${grant.claims.grantId} for ${action.actionId} until ${grant.claims.expiresAt}`, {
       grantId: grant.claims.grantId,
       keyId: grant.keyId,
@@ -287,6 +324,15 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
     return { verdict: 'halted', summary: `halted by ${h.by}: ${h.reason}` };
   }
 
+  /** A start the mission cannot trust fails visibly, before any reasoning step. */
+  function refuseStart(why: string): never {
+    const message = `mission start refused: ${why}`;
+    rail.observe('error', message, { type: 'StartRefused' });
+    setStatus('failed');
+    outcome = { verdict: 'failed', summary: message };
+    throw ApplicationFailure.create({ type: 'StartRefused', message, nonRetryable: true });
+  }
+
   function finishHalted(): MissionResult {
     const { verdict, summary } = haltedOutcome();
     return finish(verdict, summary);
@@ -306,6 +352,13 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
     outcome = { verdict, summary };
     rail.observe('finish', `${verdict}: ${summary}`, { verdict, executedActions: executed });
     setStatus(verdict);
-    return { missionId, verdict, summary, executedActions: executed, settled: Object.values(gate.settled) };
+    return {
+      missionId,
+      verdict,
+      summary,
+      executedActions: executed,
+      settled: Object.values(gate.settled),
+      controls: controls.applied,
+    };
   }
 }

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { Catalog } from '../../catalog/catalog';
 import { startMission } from '../../client/missions';
+import type { StartSigner } from '../../client/missions';
 import type { MissionResult } from '../../contract/mission';
 
 /**
@@ -19,6 +20,7 @@ export interface GovernanceResult {
 
 export async function benchGovernance(
   client: Client,
+  signer: StartSigner,
   queues: { missions: string; baseline: string },
   missions: number,
   firstCase: number,
@@ -36,6 +38,7 @@ export async function benchGovernance(
         missionType: 'customer-refund',
         input: { caseId },
         initiator: 'bench',
+        signer,
       }),
     ),
   );

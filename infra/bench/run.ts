@@ -21,11 +21,11 @@ async function main(): Promise<void> {
   const queues = { missions: taskQueue, baseline: baseline.taskQueue };
   try {
     console.log(`Warming up…`);
-    await benchGovernance(client, queues, 5, 2000 + missions);
+    await benchGovernance(client, stack.approvals, queues, 5, 2000 + missions);
     console.log(
       `Governance overhead: ${missions} governed refund missions vs bare workflows with the same activity count`,
     );
-    const governance = await benchGovernance(client, queues, missions, 2000);
+    const governance = await benchGovernance(client, stack.approvals, queues, missions, 2000);
     console.log(`  activities per mission  ${governance.activitiesPerMission}`);
     console.log(
       `  governed                ${governance.governed.perSecond} missions/s (${governance.governed.seconds} s)`,

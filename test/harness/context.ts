@@ -15,6 +15,8 @@ import { auditDepsFrom } from '../../workers/audit-deps';
 import { parseAuditConfig, parseProviderConfig } from '../../config';
 import { buildWorkerDeps } from '../../workers/deps';
 import { harness, testSettings } from './settings';
+import type { TrustedSigner } from '../../contract/mission';
+import { TEST_SIGNERS } from '../support/trust';
 
 let runtimeInstalled = false;
 
@@ -42,6 +44,8 @@ export interface TestContext {
     providers?: ReasoningProvider[];
     /** Provider names inside the deployment boundary (with `providers`). */
     boundary?: ReadonlySet<string>;
+    /** The keys the worker trusts (default: the test run's approvals and operator keys). */
+    trustedSigners?: TrustedSigner[];
   }): Promise<RunningWorker>;
   /** Reads rows from the sample database (a separate connection, as an auditor would). */
   query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[];
@@ -67,6 +71,7 @@ export async function createTestContext(name: string): Promise<TestContext> {
     async startWorker(options = {}) {
       const deps = buildWorkerDeps({
         enterpriseDb: dbPath,
+        trustedSigners: options.trustedSigners ?? TEST_SIGNERS,
         overrides: options.overrides,
         faults: options.faults,
         catalogDir: options.catalogDir,

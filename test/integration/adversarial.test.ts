@@ -5,7 +5,6 @@ import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import fc from 'fast-check';
 import { startMission } from '../../client/missions';
-import { castVote } from '../../client/votes';
 import { actionParamsHash } from '../../core/grant';
 import { createTestContext } from '../harness/context';
 import type { TestContext } from '../harness/context';
@@ -16,6 +15,7 @@ import type { PendingApproval, Observation } from '../../contract/mission';
 import { VoteRefused } from '../../client/errors';
 import { voteSignal, voteUpdate, stateQuery } from '../../contract/messages';
 import { testSettings } from '../harness/settings';
+import { approvalsSigner, castSigned } from '../support/trust';
 
 /**
  * Property: whatever an adversarial model replies — undeclared operations, reads outside its scopes,
@@ -87,7 +87,7 @@ const REFUSAL: Record<string, RegExp> = {
   wrongPolicy: /bound to policy version/,
   initiator: /separation of duties/,
   wrongRole: /holds none of the roles/,
-  unbound: /must be bound to the action/,
+  unbound: /must be bound to the action|no attestation/,
   doubleVote: /one person, one vote/,
 };
 /** The action moved on meanwhile (decided, escalated or closed): a refusal for that reason is fine too. */
@@ -124,7 +124,7 @@ async function actOn(
   };
   const forged: Record<string, () => Promise<unknown>> = {
     wrongHash: () =>
-      castVote(client, missionId, {
+      castSigned(client, missionId, {
         ...base,
         paramsHash: actionParamsHash(p.operation, tampered),
         decision: 'approve',
@@ -132,7 +132,7 @@ async function actOn(
         roles: [role],
       }),
     wrongPolicy: () =>
-      castVote(client, missionId, {
+      castSigned(client, missionId, {
         ...base,
         policyVersion: 'f'.repeat(64),
         decision: 'approve',
@@ -140,14 +140,14 @@ async function actOn(
         roles: [role],
       }),
     initiator: () =>
-      castVote(client, missionId, {
+      castSigned(client, missionId, {
         ...base,
         decision: 'approve',
         approver: ` ${initiator.toUpperCase()} `,
         roles: [role],
       }),
     wrongRole: () =>
-      castVote(client, missionId, {
+      castSigned(client, missionId, {
         ...base,
         decision: 'approve',
         approver: String(p.params.approver ?? 'cfo@example.com'),
@@ -182,8 +182,8 @@ async function actOn(
     try {
       result =
         plan.verdict === 'approve'
-          ? await castVote(client, missionId, { ...base, decision: 'approve', approver, roles: [role] })
-          : await castVote(client, missionId, {
+          ? await castSigned(client, missionId, { ...base, decision: 'approve', approver, roles: [role] })
+          : await castSigned(client, missionId, {
               ...base,
               decision: 'reject',
               approver,
@@ -209,7 +209,7 @@ async function actOn(
     }
     if (i === 0 && plan.forgeries.includes('doubleVote')) {
       await tryForgery(log, 'doubleVote', () =>
-        castVote(client, missionId, { ...base, decision: 'approve', approver, roles: [role] }),
+        castSigned(client, missionId, { ...base, decision: 'approve', approver, roles: [role] }),
       );
     }
   }
@@ -230,6 +230,7 @@ async function runMission(
     input: { caseId: script.caseId },
     initiator,
     provider: 'adversary:fc',
+    signer: approvalsSigner,
   });
   adversary.register(missionId, script);
   const handle = t.client.workflow.getHandle(missionId);

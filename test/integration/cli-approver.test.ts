@@ -1,6 +1,6 @@
 import type { CliRun } from '../support/run-cli';
 import { runCli } from '../support/run-cli';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestContext } from '../harness/context';
@@ -140,4 +140,27 @@ test('token create adds a hashed token that signs in', async () => {
     subject: 'new.approver@example.com',
     roles: ['supervisor', 'finance'],
   });
+});
+
+test('mission start and halt through the service: the signed-in person is the verified initiator; halts are confirmed', async () => {
+  const ivy = home();
+  const ops = home();
+  expect((await mandate(ivy, 'login', '--url', service.url, '--token', service.tokens.ivy)).code).toBe(0);
+  expect((await mandate(ops, 'login', '--url', service.url, '--token', service.tokens.ops)).code).toBe(0);
+  const input = join(ivy, 'input.json');
+  writeFileSync(input, JSON.stringify({ caseId: 'CASE-1008' }));
+  const typed = await mandate(ivy, 'mission', 'start', 'customer-refund', '--input', input, '--as', 'mallory');
+  expect(typed).toMatchObject({ code: 1, stderr: expect.stringMatching(/--as applies only with --direct/) });
+  const started = await mandate(ivy, 'mission', 'start', 'customer-refund', '--input', input, '--json');
+  expect(started.code).toBe(0);
+  const { missionId, initiator } = JSON.parse(started.stdout) as { missionId: string; initiator: string };
+  expect(initiator).toBe(PEOPLE.ivy.subject);
+  await waitForState(t.client, missionId, awaitingApproval);
+  const own = await mandate(ivy, 'approve', missionId, 'a1', '--json');
+  expect(own.code).toBe(1);
+  expect(JSON.parse(own.stdout)).toMatchObject({ error: { code: 'initiator' } });
+
+  const halted = await mandate(ops, 'halt', missionId, '--reason', 'incident drill');
+  expect(halted).toMatchObject({ code: 0, stdout: expect.stringMatching(`${missionId}: closed halted`) });
+  await expect(result(t.client, missionId)).resolves.toMatchObject({ verdict: 'halted', executedActions: [] });
 });

@@ -5,6 +5,7 @@ import type { CliRun } from '../support/run-cli';
 import { runCli } from '../support/run-cli';
 import type { TestContext } from '../harness/context';
 import { awaitingApproval, result, waitForState } from './helpers';
+import { operatorKeyPath } from '../support/trust';
 
 /** Runs the real `mandate` binary against the harness's Temporal server. */
 let t: TestContext;
@@ -15,15 +16,22 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
+/** The operators' path: `--direct`, signed with the test run's break-glass key (which the worker trusts). */
 function mandate(...args: string[]): Promise<CliRun> {
+  return mandateWith({ MANDATE_OPERATOR_KEY: operatorKeyPath() }, ...args);
+}
+
+function mandateWith(env: Record<string, string>, ...args: string[]): Promise<CliRun> {
   // No approvals service here: a fresh config dir, so a developer's stored login cannot redirect the CLI.
   return runCli(
     {
       MANDATE_TEMPORAL_ADDRESS: t.address,
       MANDATE_TASK_QUEUE: t.taskQueue,
       XDG_CONFIG_HOME: join(t.dbPath, '..', 'config'),
+      MANDATE_DATA_DIR: join(t.dbPath, '..', 'data'),
       MANDATE_APPROVALS_URL: '',
       MANDATE_APPROVALS_TOKEN: '',
+      ...env,
     },
     args,
   );
@@ -40,6 +48,7 @@ test('start → approvals list → approve moves the mission on; the same approv
     'mission',
     'start',
     'customer-refund',
+    '--direct',
     '--input',
     inputFile('in.json', { caseId: 'CASE-1002' }),
     '--as',
@@ -86,7 +95,8 @@ test('start → approvals list → approve moves the mission on; the same approv
 
   const shown = await mandate('mission', 'show', missionId);
   expect(shown.stdout).toMatch(/status=completed/);
-  expect(shown.stdout).toMatch(/approval\s+sam approved a1: receipt checked/);
+  expect(shown.stdout).toMatch(/approval\s+sam approved a1 \[break-glass\]: receipt checked/);
+  expect(shown.stdout).toMatch(/started by dana \[break-glass\]/);
   const listed = JSON.parse((await mandate('mission', 'list', '--json', '--status', 'completed')).stdout);
   expect(listed.map((m: { missionId: string }) => m.missionId)).toContain(missionId);
 });
@@ -96,17 +106,20 @@ test('errors exit non-zero with a clear message', async () => {
     'mission',
     'start',
     'customer-refund',
+    '--direct',
     '--input',
     inputFile('bad.json', { caseId: 'nope' }),
   );
   expect(bad.code).toBe(1);
   expect(bad.stderr).toMatch(/invalid input for mission "customer-refund": caseId/);
 
-  const notJson = await mandate('mission', 'start', 'customer-refund', '--input', inputFile('x.json', 'x'));
+  const notJson = await mandate('mission', 'start', 'customer-refund', '--direct', '--input', inputFile('x.json', 'x'));
   expect(notJson.code).toBe(1);
   const garbled = join(t.dbPath, '..', 'garbled.json');
   writeFileSync(garbled, '{"caseId": ');
-  expect((await mandate('mission', 'start', 'customer-refund', '--input', garbled)).stderr).toMatch(/not valid JSON/);
+  expect((await mandate('mission', 'start', 'customer-refund', '--direct', '--input', garbled)).stderr).toMatch(
+    /not valid JSON/,
+  );
 
   const noReason = await mandate(
     'reject',
@@ -136,4 +149,31 @@ test('errors exit non-zero with a clear message', async () => {
   expect(JSON.parse(missing.stdout)).toEqual({
     error: { code: 'MissionNotFound', message: 'no mission customer-refund-doesnotexist' },
   });
+});
+
+test('without the approvals service or a break-glass key, nothing is started or voted in a typed name', async () => {
+  const input = inputFile('in2.json', { caseId: 'CASE-1002' });
+  const typed = await mandateWith({}, 'mission', 'start', 'customer-refund', '--input', input, '--as', 'mallory');
+  expect(typed).toMatchObject({ code: 1, stderr: expect.stringMatching(/--as applies only with --direct/) });
+  const noService = await mandateWith({}, 'mission', 'start', 'customer-refund', '--input', input);
+  expect(noService).toMatchObject({ code: 1, stderr: expect.stringMatching(/no approvals service configured/) });
+  const noKey = await mandateWith({}, 'mission', 'start', 'customer-refund', '--direct', '--input', input);
+  expect(noKey).toMatchObject({
+    code: 1,
+    stderr: expect.stringMatching(
+      /--direct signs with the operators' break-glass key, and none is configured: set MANDATE_OPERATOR_KEY/,
+    ),
+  });
+  const vote = await mandateWith(
+    {},
+    'approve',
+    'customer-refund-x',
+    'a1',
+    '--direct',
+    '--as',
+    'sam',
+    '--role',
+    'supervisor',
+  );
+  expect(vote).toMatchObject({ code: 1, stderr: expect.stringMatching(/none is configured/) });
 });

@@ -7,7 +7,11 @@ import { awaitingApproval, kinds, observations, result, startRefund, waitForStat
 import { haltAll } from '../../client/controls';
 import { pendingAction } from '../../client/votes';
 import { SEARCH_ATTRIBUTES } from '../../contract/search-attributes';
-import { castVote } from '../../client/votes';
+import { castSigned, operatorSigner } from '../support/trust';
+
+/** A control signed with the test operator's break-glass key, for someone holding the operator role. */
+const control = (missionId: string, kind: 'halt' | 'pause' | 'resume', by: string, reason: string) =>
+  operatorSigner.signControl(missionId, kind, { by, roles: ['operator'], reason });
 
 /** Approval ladders, quorum, binding and the kill switch, on a real dev server. */
 let t: TestContext;
@@ -51,7 +55,7 @@ test('no decision at step 1 escalates to step 2 (observation, notice, search att
   expect(description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.pendingApproval)).toBe(true);
   // A step-1 role no longer counts once escalated.
   await expect(
-    castVote(t.client, id, { actionId: 'a1', decision: 'approve', approver: 'sam', roles: ['supervisor'] }),
+    castSigned(t.client, id, { actionId: 'a1', decision: 'approve', approver: 'sam', roles: ['supervisor'] }),
   ).rejects.toThrow(/holds none of the roles of step 2 of 2 \(support-manager\)/);
 
   await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'rejected', executedActions: [] });
@@ -73,21 +77,24 @@ test('quorum 2: one approval waits, the same person twice and the initiator are 
     approver,
     roles: ['finance'],
   });
-  await expect(castVote(t.client, id, finance('fiona'))).resolves.toMatchObject({
+  await expect(castSigned(t.client, id, finance('fiona'))).resolves.toMatchObject({
     outcome: 'pending',
     approvals: 1,
     quorum: 2,
   });
-  await expect(castVote(t.client, id, finance('fiona'))).rejects.toThrow(
+  await expect(castSigned(t.client, id, finance('fiona'))).rejects.toThrow(
     /one person, one vote: fiona has already voted/,
   );
-  await expect(castVote(t.client, id, finance('ines.initiator'))).rejects.toThrow(/separation of duties/);
-  await expect(castVote(t.client, id, { ...finance('sam'), roles: ['supervisor'] })).rejects.toThrow(
+  await expect(castSigned(t.client, id, finance('ines.initiator'))).rejects.toThrow(/separation of duties/);
+  await expect(castSigned(t.client, id, { ...finance('sam'), roles: ['supervisor'] })).rejects.toThrow(
     /holds none of the roles/,
   );
   expect(refundsFor(id)).toHaveLength(0);
 
-  await expect(castVote(t.client, id, finance('frank'))).resolves.toMatchObject({ outcome: 'approved', approvals: 2 });
+  await expect(castSigned(t.client, id, finance('frank'))).resolves.toMatchObject({
+    outcome: 'approved',
+    approvals: 2,
+  });
   await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'completed', executedActions: ['a1'] });
   expect(refundsFor(id)).toHaveLength(1);
   const obs = await observations(t.client, id);
@@ -100,12 +107,12 @@ test('a decision bound to other params or another policy version is refused; aft
   const pending = (await pendingAction(t.client, id, 'a1'))!;
   const vote = { actionId: 'a1', decision: 'approve' as const, approver: 'sam', roles: ['supervisor'] };
   await expect(
-    castVote(t.client, id, { ...vote, paramsHash: '0'.repeat(64), policyVersion: pending.policyVersion }),
+    castSigned(t.client, id, { ...vote, paramsHash: '0'.repeat(64), policyVersion: pending.policyVersion }),
   ).rejects.toThrow(/bound to other params/);
   await expect(
-    castVote(t.client, id, { ...vote, paramsHash: pending.paramsHash, policyVersion: 'f'.repeat(64) }),
+    castSigned(t.client, id, { ...vote, paramsHash: pending.paramsHash, policyVersion: 'f'.repeat(64) }),
   ).rejects.toThrow(/bound to policy version/);
-  await castVote(t.client, id, {
+  await castSigned(t.client, id, {
     ...vote,
     decision: 'reject',
     reason: 'no receipt',
@@ -113,21 +120,21 @@ test('a decision bound to other params or another policy version is refused; aft
     policyVersion: pending.policyVersion,
   });
   await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'rejected' });
-  await expect(castVote(t.client, id, vote)).rejects.toThrow(/already taken: action a1 was rejected by sam/);
+  await expect(castSigned(t.client, id, vote)).rejects.toThrow(/already taken: action a1 was rejected by sam/);
   expect(refundsFor(id)).toHaveLength(0);
 });
 
 test('pause stops a waiting mission (status paused); resume lets it be approved and executed', async () => {
   const id = await startRefund(t.client, t.taskQueue, 'CASE-1008');
   await waitForState(t.client, id, awaitingApproval);
-  await sendControl(t.client, id, 'pause', { by: 'ops', reason: 'incident review' });
+  await sendControl(t.client, id, 'pause', control(id, 'pause', 'ops', 'incident review'));
   await waitForState(t.client, id, (s) => s.paused);
   // Longer than the step's 3 s budget: the paused clock does not escalate.
   await new Promise((r) => setTimeout(r, 4000));
   const paused = await waitForState(t.client, id, (s) => s.paused);
   expect(paused.pending[0]).toMatchObject({ step: 0 });
-  await sendControl(t.client, id, 'resume', { by: 'ops', reason: 'review done' });
-  await castVote(t.client, id, { actionId: 'a1', decision: 'approve', approver: 'sam', roles: ['supervisor'] });
+  await sendControl(t.client, id, 'resume', control(id, 'resume', 'ops', 'review done'));
+  await castSigned(t.client, id, { actionId: 'a1', decision: 'approve', approver: 'sam', roles: ['supervisor'] });
   await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'completed', executedActions: ['a1'] });
   expect(kinds(await observations(t.client, id))).toEqual(expect.arrayContaining(['paused', 'resumed']));
 });
@@ -142,7 +149,12 @@ test('halt --all with 20 running missions: all end halted, zero actions executed
     halted = [
       ...new Set([
         ...halted,
-        ...(await haltAll(t.client, { by: 'ops', reason: 'kill switch drill' }, 'customer-refund', t.taskQueue)),
+        ...(await haltAll(
+          t.client,
+          (id) => control(id, 'halt', 'ops', 'kill switch drill'),
+          'customer-refund',
+          t.taskQueue,
+        )),
       ]),
     ];
     if (ids.some((id) => !halted.includes(id))) await new Promise((r) => setTimeout(r, 200));
@@ -153,6 +165,6 @@ test('halt --all with 20 running missions: all end halted, zero actions executed
   expect(results[0].summary).toBe('halted by ops: kill switch drill');
   for (const id of ids) expect(refundsFor(id)).toHaveLength(0);
   await expect(
-    castVote(t.client, ids[0], { actionId: 'a1', decision: 'approve', approver: 'sam', roles: ['supervisor'] }),
+    castSigned(t.client, ids[0], { actionId: 'a1', decision: 'approve', approver: 'sam', roles: ['supervisor'] }),
   ).rejects.toThrow(/closed/);
 });

@@ -3,11 +3,20 @@ import { Catalog } from '../../catalog/catalog';
 import { getMission, startMission } from '../../client/missions';
 import type { Observation, MissionResult } from '../../contract/mission';
 import { stateQuery } from '../../contract/messages';
+import { approvalsSigner } from '../support/trust';
 
 export const catalog = Catalog.load();
 
+/** Starts a refund mission for `initiator`, vouched for by the test approvals key (as the service would). */
 export function startRefund(client: Client, taskQueue: string, caseId: string, initiator = 'agent-desk@example.com') {
-  return startMission(client, { catalog, taskQueue, missionType: 'customer-refund', input: { caseId }, initiator });
+  return startMission(client, {
+    catalog,
+    taskQueue,
+    missionType: 'customer-refund',
+    input: { caseId },
+    initiator,
+    signer: approvalsSigner,
+  });
 }
 
 /** Polls the mission's state query until the predicate holds (bounded). */

@@ -4,7 +4,7 @@ import { awaitingApproval, kinds, observations, result, startRefund, waitForStat
 import { VoteRefused } from '../../client/errors';
 import { pendingAction } from '../../client/votes';
 import { voteSignal } from '../../contract/messages';
-import { castVote } from '../../client/votes';
+import { castSigned, signedVote } from '../support/trust';
 
 let t: TestContext;
 let worker: RunningWorker;
@@ -39,7 +39,7 @@ test('a large refund waits for approval, executes once when approved, and a repe
   expect(state.pending[0]).toMatchObject({ actionId: 'a1', operation: 'refunds.issue', tier: 'supervisor' });
   expect(refundsFor(id)).toHaveLength(0);
 
-  const recorded = await castVote(t.client, id, {
+  const recorded = await castSigned(t.client, id, {
     actionId: 'a1',
     decision: 'approve',
     approver: 'sam.supervisor@example.com',
@@ -52,7 +52,7 @@ test('a large refund waits for approval, executes once when approved, and a repe
     outcome: 'approved',
   });
   await expect(
-    castVote(t.client, id, {
+    castSigned(t.client, id, {
       actionId: 'a1',
       decision: 'approve',
       approver: 'sam.supervisor@example.com',
@@ -69,14 +69,14 @@ test('a rejected refund ends rejected with nothing executed; the reason is recor
   const id = await startRefund(t.client, t.taskQueue, 'CASE-1003');
   await waitForState(t.client, id, awaitingApproval);
   await expect(
-    castVote(t.client, id, {
+    castSigned(t.client, id, {
       actionId: 'a1',
       decision: 'reject',
       approver: 'sam.supervisor@example.com',
       roles: ['supervisor'],
     }),
   ).rejects.toThrow(/reason is required to reject/);
-  await castVote(t.client, id, {
+  await castSigned(t.client, id, {
     actionId: 'a1',
     decision: 'reject',
     approver: 'sam.supervisor@example.com',
@@ -93,10 +93,15 @@ test('decisions for a wrong actionId, by the initiator, or malformed are refused
   const id = await startRefund(t.client, t.taskQueue, 'CASE-1008', 'ines.initiator@example.com');
   await waitForState(t.client, id, awaitingApproval);
   await expect(
-    castVote(t.client, id, { actionId: 'a9', decision: 'approve', approver: 'sam@example.com', roles: ['supervisor'] }),
+    castSigned(t.client, id, {
+      actionId: 'a9',
+      decision: 'approve',
+      approver: 'sam@example.com',
+      roles: ['supervisor'],
+    }),
   ).rejects.toThrow(/unknown action a9.*pending: a1/);
   await expect(
-    castVote(t.client, id, {
+    castSigned(t.client, id, {
       actionId: 'a1',
       decision: 'approve',
       approver: 'ines.initiator@example.com',
@@ -104,14 +109,14 @@ test('decisions for a wrong actionId, by the initiator, or malformed are refused
     }),
   ).rejects.toThrow(/separation of duties/);
   await expect(
-    castVote(t.client, id, { actionId: 'a1', decision: 'approve', approver: '', roles: ['supervisor'] }),
+    castSigned(t.client, id, { actionId: 'a1', decision: 'approve', approver: '', roles: ['supervisor'] }),
   ).rejects.toThrow(VoteRefused);
   const still = await waitForState(t.client, id, awaitingApproval);
   expect(still.settled).toHaveLength(0);
   expect(refundsFor(id)).toHaveLength(0);
 
-  // The same decision through a Signal: an invalid one becomes a refused observation, a valid one counts.
-  // A signal carries its own binding: the params hash and policy version the approver saw.
+  // The same vote through a Signal: an invalid one becomes a refused observation, a valid one counts.
+  // A signal carries its own binding (params hash, policy version, step) and its signature.
   const handle = t.client.workflow.getHandle(id);
   const { paramsHash, policyVersion } = (await pendingAction(t.client, id, 'a1'))!;
   const vote = {
@@ -120,13 +125,16 @@ test('decisions for a wrong actionId, by the initiator, or malformed are refused
     roles: ['supervisor'],
     paramsHash,
     policyVersion,
+    step: 0,
   };
-  await handle.signal(voteSignal, { actionId: 'a7', ...vote });
-  await handle.signal(voteSignal, { actionId: 'a1', ...vote });
+  await handle.signal(voteSignal, await signedVote(t.client, id, { actionId: 'a7', ...vote }));
+  await handle.signal(voteSignal, { actionId: 'a1', ...vote, voteId: 'v-typed' }); // typed, not signed
+  await handle.signal(voteSignal, await signedVote(t.client, id, { actionId: 'a1', ...vote }));
   await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'completed', executedActions: ['a1'] });
   const obs = await observations(t.client, id);
   expect(obs.filter((o) => o.kind === 'approval_refused').map((o) => o.summary)).toEqual([
     expect.stringMatching(/unknown action a7/),
+    expect.stringMatching(/vote refused: no attestation/),
   ]);
   expect(obs.find((o) => o.kind === 'approval')?.detail).toMatchObject({ via: 'signal', approver: 'sam@example.com' });
   expect(refundsFor(id)).toHaveLength(1);
@@ -143,7 +151,7 @@ test('an approval that never comes rejects the action when the timeout passes (f
     /no decision within 2s \(1 ladder step\(s\)\): rejected \(fail closed\)/,
   );
   await expect(
-    castVote(t.client, id, {
+    castSigned(t.client, id, {
       actionId: 'a1',
       decision: 'approve',
       approver: 'late@example.com',

@@ -1,11 +1,11 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { InvalidMissionInput } from '../../catalog/catalog';
 import { startMission } from '../../client/missions';
-import { castVote } from '../../client/votes';
 import { createTestContext } from '../harness/context';
 import type { TestContext } from '../harness/context';
 import { awaitingApproval, catalog, kinds, observations, result, startRefund, waitForState } from './helpers';
 import { MISSION_WORKFLOW_TYPE } from '../../contract/names';
+import { approvalsSigner, castSigned } from '../support/trust';
 
 let t: TestContext;
 
@@ -34,6 +34,7 @@ describe('with one worker', () => {
         missionType: 'customer-refund',
         input,
         initiator: 'x',
+        signer: approvalsSigner,
       });
     await expect(start({ caseId: 'order 12' })).rejects.toThrow(InvalidMissionInput);
     await expect(start({ caseId: 'order 12' })).rejects.toThrow(/caseId: .*pattern/);
@@ -41,7 +42,14 @@ describe('with one worker', () => {
     await expect(start({ caseId: 'CASE-1001', amount: 5 })).rejects.toThrow(/amount/);
     await expect(start('CASE-1001')).rejects.toThrow(/invalid input for mission "customer-refund"/);
     await expect(
-      startMission(t.client, { catalog, taskQueue: t.taskQueue, missionType: 'nope', input: {}, initiator: 'x' }),
+      startMission(t.client, {
+        catalog,
+        taskQueue: t.taskQueue,
+        missionType: 'nope',
+        input: {},
+        initiator: 'x',
+        signer: approvalsSigner,
+      }),
     ).rejects.toThrow(/unknown mission type "nope"; known types: customer-refund/);
   });
 
@@ -80,7 +88,7 @@ test('a worker restarted while the mission waits: the new worker resumes it and 
   await first.stop();
 
   const second = await t.startWorker();
-  await castVote(t.client, id, {
+  await castSigned(t.client, id, {
     actionId: 'a1',
     decision: 'approve',
     approver: 'sam@example.com',
@@ -107,7 +115,7 @@ test('a long mission continues as new and keeps its state, rail and single execu
   const w = await t.startWorker({ overrides: { 'customer-refund': { limits: { continueAsNewAfterSteps: 2 } } } });
   const id = await startRefund(t.client, t.taskQueue, 'CASE-1008');
   await waitForState(t.client, id, awaitingApproval);
-  await castVote(t.client, id, {
+  await castSigned(t.client, id, {
     actionId: 'a1',
     decision: 'approve',
     approver: 'sam@example.com',

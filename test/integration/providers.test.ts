@@ -10,6 +10,7 @@ import { FakeLlmServer, wire } from '../support/fake-llm-server';
 import { runCli } from '../support/run-cli';
 import { observations, result } from './helpers';
 import { SEARCH_ATTRIBUTES } from '../../contract/search-attributes';
+import { approvalsSigner, operatorKeyPath } from '../support/trust';
 
 /**
  * Missions reasoning through the official OpenAI and Ollama SDKs, against a local server speaking
@@ -74,6 +75,7 @@ async function run(t: TestContext, provider?: string, initiator = 'dana') {
     input: { caseId: 'CASE-1001' },
     initiator,
     ...(provider ? { provider } : {}),
+    signer: approvalsSigner,
   });
   return id;
 }
@@ -204,7 +206,16 @@ describe('reasoning through provider SDKs', () => {
 
   /** Runs the real `mandate` binary against this test's server and task queue. */
   const mandate = (...args: string[]) =>
-    runCli({ MANDATE_TEMPORAL_ADDRESS: t.address, MANDATE_TASK_QUEUE: t.taskQueue }, args);
+    runCli(
+      {
+        MANDATE_TEMPORAL_ADDRESS: t.address,
+        MANDATE_TASK_QUEUE: t.taskQueue,
+        MANDATE_OPERATOR_KEY: operatorKeyPath(),
+        MANDATE_APPROVALS_URL: '',
+        MANDATE_APPROVALS_TOKEN: '',
+      },
+      args,
+    );
 
   test('mandate mission start --provider openai:… works against a compatible server, and fails at once without a key', async () => {
     const input = join(t.dbPath, '..', 'input.json');
@@ -216,6 +227,7 @@ describe('reasoning through provider SDKs', () => {
       'mission',
       'start',
       'customer-refund',
+      '--direct',
       '--input',
       input,
       '--provider',
@@ -232,6 +244,7 @@ describe('reasoning through provider SDKs', () => {
       'mission',
       'start',
       'customer-refund',
+      '--direct',
       '--input',
       input,
       '--provider',

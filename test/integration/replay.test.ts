@@ -10,12 +10,22 @@ import { harness } from '../harness/settings';
  */
 installTestRuntime();
 const histories = join(__dirname, '..', 'fixtures', 'histories');
+/** The mission id of a history: signatures in it name the mission, so a replay must run under its own id. */
+const idOf = (history: { events: { workflowExecutionStartedEventAttributes?: { workflowId?: string } }[] }) =>
+  history.events[0].workflowExecutionStartedEventAttributes?.workflowId;
 
 test('the approved customer-refund history replays against the current workflow code', async () => {
   const history = JSON.parse(readFileSync(join(histories, 'customer-refund-approved.json'), 'utf8'));
   await expect(
-    Worker.runReplayHistory({ workflowBundle: { codePath: harness().bundlePath } }, history),
+    Worker.runReplayHistory({ workflowBundle: { codePath: harness().bundlePath } }, history, idOf(history)),
   ).resolves.toBeUndefined();
+});
+
+test('replayed under another mission id, the signed start no longer verifies: the workflow refuses it', async () => {
+  const history = JSON.parse(readFileSync(join(histories, 'customer-refund-approved.json'), 'utf8'));
+  await expect(
+    Worker.runReplayHistory({ workflowBundle: { codePath: harness().bundlePath } }, history, 'another-mission'),
+  ).rejects.toThrow(/[Nn]ondeterminis|DeterminismViolation/);
 });
 
 test('a history whose recorded steps differ from the code is reported as a determinism violation', async () => {
@@ -26,6 +36,6 @@ test('a history whose recorded steps differ from the code is reported as a deter
   );
   scheduled.activityTaskScheduledEventAttributes.activityType.name = 'somethingElse';
   await expect(
-    Worker.runReplayHistory({ workflowBundle: { codePath: harness().bundlePath } }, history),
+    Worker.runReplayHistory({ workflowBundle: { codePath: harness().bundlePath } }, history, idOf(history)),
   ).rejects.toThrow(/[Nn]ondeterminis|DeterminismViolation/);
 });

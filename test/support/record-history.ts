@@ -24,16 +24,28 @@ async function main(): Promise<void> {
       missionType: 'customer-refund',
       input: { caseId: 'CASE-1002' },
       initiator: 'dana.desk',
+      signer: stack.approvals,
     });
     const handle = client.workflow.getHandle(id);
-    while (!(await handle.query(stateQuery)).pending.length) await new Promise((r) => setTimeout(r, 100));
-    await castVote(client, id, {
-      actionId: 'a1',
-      decision: 'approve',
-      approver: 'sam.supervisor',
-      roles: ['supervisor'],
-      reason: 'checked',
-    });
+    let pending = (await handle.query(stateQuery)).pending[0];
+    while (!pending) {
+      await new Promise((r) => setTimeout(r, 100));
+      pending = (await handle.query(stateQuery)).pending[0];
+    }
+    await castVote(
+      client,
+      id,
+      stack.approvals.signVote(id, {
+        actionId: 'a1',
+        decision: 'approve',
+        approver: 'sam.supervisor',
+        roles: ['supervisor'],
+        reason: 'checked',
+        paramsHash: pending.paramsHash,
+        policyVersion: pending.policyVersion,
+        step: pending.step,
+      }),
+    );
     await handle.result();
     const out = resolve(__dirname, '..', 'fixtures', 'histories', 'customer-refund-approved.json');
     writeFileSync(out, `${JSON.stringify(JSON.parse(historyToJSON(await handle.fetchHistory())), null, 2)}\n`);

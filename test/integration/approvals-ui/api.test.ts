@@ -1,4 +1,5 @@
-import { verifyAttestation } from '../../../core/attestation';
+import { verifyAttestation, voteMessage } from '../../../core/attestation';
+import { trustedSigner } from '../../../config/trusted-signers';
 import { createTestContext } from '../../harness/context';
 import type { TestContext } from '../../harness/context';
 import { awaitingApproval, result, startRefund, waitForState } from '../helpers';
@@ -6,6 +7,7 @@ import { api, PEOPLE, quickTimeout, startService, terminateLeftovers, waitForQue
 import type { RunningService } from './fixture';
 import type { VoteInput } from '../../../contract/mission';
 import { stateQuery } from '../../../contract/messages';
+import { castSigned } from '../../support/trust';
 
 /** The JSON API against a real dev server and worker: every refusal path, and a signed decision in history. */
 let t: TestContext;
@@ -81,7 +83,10 @@ test('a supervisor approves through the API; the decision reaches history signed
   const payload = accepted?.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads?.[0];
   const input = JSON.parse(Buffer.from(payload!.data!).toString('utf8')) as VoteInput;
   expect(input).toMatchObject({ approver: PEOPLE.sam.subject, roles: ['supervisor'], paramsHash: expect.any(String) });
-  expect(verifyAttestation(id, input, { [service.keys.keyId]: service.keys.publicKeyPem })).toMatchObject({ ok: true });
+  const serviceKey = trustedSigner(service.keys.publicKeyPem, ['approval'], false);
+  expect(verifyAttestation(voteMessage(id, input), input.attestation, [serviceKey], 'approval')).toMatchObject({
+    ok: true,
+  });
 
   const again = await api(service, decision(id), { token: service.tokens.sam, body: { decision: 'approve' } });
   expect(again).toMatchObject({ status: 409, body: { error: { code: 'already_decided' } } });
@@ -194,4 +199,53 @@ test('a quorum of two: one person, one vote; the second distinct approver settle
   const second = await api(service, decision(id), { token: service.tokens.fay, body: { decision: 'approve' } });
   expect(second).toMatchObject({ status: 200, body: { result: { outcome: 'approved', approvals: 2 } } });
   await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'completed' });
+});
+
+test('a mission started through the service has the signed-in person as its verified initiator, who cannot approve it', async () => {
+  const start = (token: string, body: unknown) => api(service, '/api/missions', { token, body });
+  const started = await start(service.tokens.ivy, { missionType: 'customer-refund', input: { caseId: 'CASE-1003' } });
+  expect(started).toMatchObject({
+    status: 201,
+    body: { initiator: PEOPLE.ivy.subject, missionType: 'customer-refund' },
+  });
+  const id = started.body.missionId as string;
+  const state = await waitForState(t.client, id, awaitingApproval);
+  expect(state.initiator).toBe(PEOPLE.ivy.subject);
+  const own = await api(service, decision(id), { token: service.tokens.ivy, body: { decision: 'approve' } });
+  expect(own).toMatchObject({ status: 403, body: { error: { code: 'initiator' } } });
+  // Not under another spelling either, whoever signs the vote.
+  await expect(
+    castSigned(t.client, id, {
+      actionId: 'a1',
+      decision: 'approve',
+      approver: ' IVY.Initiator@Example.COM ',
+      roles: ['supervisor'],
+    }),
+  ).rejects.toMatchObject({ code: 'initiator' });
+  expect(refundsFor(id)).toHaveLength(0);
+
+  expect(
+    await start(service.tokens.ivy, { missionType: 'customer-refund', input: { caseId: 'order 12' } }),
+  ).toMatchObject({
+    status: 400,
+    body: { error: { code: 'bad_request', message: expect.stringMatching(/caseId/) } },
+  });
+  expect(await start(service.tokens.ivy, { missionType: 'nope', input: {} })).toMatchObject({ status: 400 });
+
+  // Controls need a control role of the mission; a halt is reported once the mission has closed.
+  const control = (token: string, kind: string) =>
+    api(service, `/api/missions/${id}/controls/${kind}`, { token, body: { reason: 'incident drill' } });
+  expect(await control(service.tokens.sam, 'halt')).toMatchObject({
+    status: 403,
+    body: { error: { code: 'not_your_tier' } },
+  });
+  expect(await control(service.tokens.ops, 'stop')).toMatchObject({ status: 400 });
+  expect(await control(service.tokens.ops, 'halt')).toMatchObject({
+    status: 200,
+    body: { sent: 'halt', confirmed: { missionId: id, closed: true, verdict: 'halted', executedActions: [] } },
+  });
+  await expect(result(t.client, id)).resolves.toMatchObject({
+    verdict: 'halted',
+    controls: [expect.objectContaining({ by: PEOPLE.ops.subject, breakGlass: false, keyId: service.keys.keyId })],
+  });
 });

@@ -9,14 +9,15 @@ import type { ApprovalsServiceOptions } from '../../../approvals-ui/server';
 import type { DefinitionOverrides } from '../../../catalog/catalog';
 import type { TestContext } from '../../harness/context';
 import { catalog } from '../helpers';
-import { generateEd25519KeyPair } from '../../../core/ed25519';
+import { testKeys } from '../../support/trust';
 
-/** Approvers of the suites: a supervisor, a second supervisor who starts missions, two in finance. */
+/** People of the suites: a supervisor, a second supervisor who starts missions, two in finance, an operator. */
 export const PEOPLE = {
   sam: { subject: 'sam.supervisor@example.com', roles: ['supervisor'] },
   ivy: { subject: 'ivy.initiator@example.com', roles: ['supervisor'] },
   fin: { subject: 'fin.finance@example.com', roles: ['finance'] },
   fay: { subject: 'fay.finance@example.com', roles: ['finance'] },
+  ops: { subject: 'ola.operator@example.com', roles: ['operator'] },
 } as const;
 export type Person = keyof typeof PEOPLE;
 
@@ -25,7 +26,8 @@ export interface RunningService {
   app: FastifyInstance;
   tokens: Record<Person, string>;
   tokensFile: string;
-  keys: ReturnType<typeof generateEd25519KeyPair>;
+  /** The service's signing key: the test run's approvals key, which the harness's workers trust. */
+  keys: typeof testKeys.approvals;
   close(): Promise<void>;
 }
 
@@ -40,10 +42,11 @@ export async function startService(
   const tokens = Object.fromEntries(
     Object.entries(PEOPLE).map(([name, p]) => [name, createLocalToken(tokensFile, p.subject, [...p.roles])]),
   ) as Record<Person, string>;
-  const keys = generateEd25519KeyPair();
+  const keys = testKeys.approvals;
   const app = createApprovalsService({
     client: t.client,
     taskQueue: t.taskQueue,
+    catalog,
     tokensFile,
     signingKeyPem: keys.privateKeyPem,
     ...options,

@@ -1,36 +1,26 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { AuditExporter } from '../../../audit/exporter';
-import type { HistoryJson } from '../../../audit/history';
-import { parseHistoryJson } from '../../../audit/history';
 import { openAuditStore, resolveAuditKeys } from '../../../audit/setup';
 import type { S3AuditStore } from '../../../audit/store-s3';
 import { verifyAuditStore } from '../../../audit/verify';
 import { startS3Server } from '../../../infra/s3/s3-server';
 import type { S3Server } from '../../../infra/s3/s3-server';
 import { loadConfig } from '../../../config';
+import { approvedHistory } from '../../support/fixtures';
 
 /**
  * Export and verify on the S3 store (versitygw with Object Lock), configured the way a worker is:
  * MANDATE_AUDIT_STORE=s3 settings, and a local checkpoint key pair generated under the data dir.
  */
-const text = readFileSync(
-  join(__dirname, '..', '..', 'fixtures', 'histories', 'customer-refund-approved.json'),
-  'utf8',
-);
 let dataDir: string;
 let server: S3Server;
 let store: S3AuditStore;
 
-function historyOf(n: number): HistoryJson {
-  const history = parseHistoryJson(text);
-  const started = history.events[0].workflowExecutionStartedEventAttributes as Record<string, string>;
-  started.workflowId = `customer-refund-s3-${n}`;
-  started.originalExecutionRunId = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-  return history;
-}
+/** The fixture as run `n` of its mission: a distinct bundle, the same (signed) votes. */
+const historyOf = (n: number) => approvedHistory(1000 + n);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'mandate-audit-s3-'));

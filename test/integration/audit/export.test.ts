@@ -38,8 +38,8 @@ import type { TestContext } from '../../harness/context';
 import { expectEveryMutationDetected } from '../../unit/audit/tamper';
 import { awaitingApproval, result, startRefund, waitForState } from '../helpers';
 import { buildWorkerDeps } from '../../../workers/deps';
-import { castVote } from '../../../client/votes';
 import { harness } from '../../harness/settings';
+import { castSigned, TEST_SIGNERS } from '../../support/trust';
 
 /**
  * Issue 5 end to end against the real dev server: refunds that policy allows, a supervisor approves
@@ -63,7 +63,7 @@ const quiet = (): AuditIo & { lines: string[] } => {
 beforeAll(async () => {
   t = await createTestContext('audit');
   native = await NativeConnection.connect({ address: t.address });
-  const deps = buildWorkerDeps({ enterpriseDb: t.dbPath });
+  const deps = buildWorkerDeps({ enterpriseDb: t.dbPath, trustedSigners: TEST_SIGNERS });
   // The worker's own client (Context.client) serves the export activities, as in production.
   worker = await startMissionWorker({
     connection: native,
@@ -77,7 +77,7 @@ beforeAll(async () => {
   missions.approved = await startRefund(t.client, t.taskQueue, 'CASE-1002');
   missions.rejected = await startRefund(t.client, t.taskQueue, 'CASE-1003');
   await waitForState(t.client, missions.approved, awaitingApproval);
-  await castVote(t.client, missions.approved, {
+  await castSigned(t.client, missions.approved, {
     actionId: 'a1',
     decision: 'approve',
     approver: 'sam.supervisor@example.com',
@@ -85,7 +85,7 @@ beforeAll(async () => {
     reason: 'photos attached',
   });
   await waitForState(t.client, missions.rejected, awaitingApproval);
-  await castVote(t.client, missions.rejected, {
+  await castSigned(t.client, missions.rejected, {
     actionId: 'a1',
     decision: 'reject',
     approver: 'sam.supervisor@example.com',

@@ -10,7 +10,7 @@ import { buildWorkerDeps } from '../../../workers/deps';
 const dir = mkdtempSync(join(tmpdir(), 'mandate-decide-'));
 const dbPath = join(dir, 'enterprise.db');
 seedEnterpriseDb(dbPath);
-const deps = buildWorkerDeps({ enterpriseDb: dbPath });
+const deps = buildWorkerDeps({ enterpriseDb: dbPath, trustedSigners: [] });
 const { decideAction } = createMissionActivities(deps);
 const definitionVersion = Catalog.load().get('customer-refund').definitionVersion;
 afterAll(() => {

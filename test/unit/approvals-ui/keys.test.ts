@@ -2,7 +2,7 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSigningKey } from '../../../approvals-ui/keys';
-import { createAttestationSigner } from '../../../core/attestation';
+import { createAttestationSigner } from '../../../core/signer';
 import { generateEd25519KeyPair } from '../../../core/ed25519';
 
 describe('the service signing key', () => {

@@ -6,6 +6,11 @@ import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { oidc } from '../../../approvals-ui/oidc';
 import { createApprovalsService } from '../../../approvals-ui/server';
+import { Catalog } from '../../../catalog/catalog';
+import { generateEd25519KeyPair } from '../../../core/ed25519';
+
+/** What the service needs besides Temporal: the catalog, the task queue and its signing key. */
+const offline = { catalog: Catalog.load(), taskQueue: 'unit', signingKeyPem: generateEd25519KeyPair().privateKeyPem };
 
 /** OIDC bearer verification against a JWKS served on 127.0.0.1, for each accepted algorithm. */
 const ISSUER = 'https://idp.example.com';
@@ -103,7 +108,11 @@ describe('OIDC bearer tokens', () => {
 });
 
 test('the service accepts an OIDC bearer token on the JSON API', async () => {
-  const app = createApprovalsService({ client: {} as Client, oidc: { issuer: ISSUER, audience: AUDIENCE, jwksUrl } });
+  const app = createApprovalsService({
+    client: {} as Client,
+    ...offline,
+    oidc: { issuer: ISSUER, audience: AUDIENCE, jwksUrl },
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   try {
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

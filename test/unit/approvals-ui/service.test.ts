@@ -8,6 +8,11 @@ import { createLocalToken, localTokens } from '../../../approvals-ui/local-token
 import { RateLimiter } from '../../../approvals-ui/rate-limit';
 import { createApprovalsService } from '../../../approvals-ui/server';
 import { readCookie } from '../../../approvals-ui/session';
+import { Catalog } from '../../../catalog/catalog';
+import { generateEd25519KeyPair } from '../../../core/ed25519';
+
+/** What the service needs besides Temporal: the catalog, the task queue and its signing key. */
+const offline = { catalog: Catalog.load(), taskQueue: 'unit', signingKeyPem: generateEd25519KeyPair().privateKeyPem };
 
 /** The service without Temporal: headers, sign-in, sessions, CSRF and rate limits (routes that need no client). */
 const dir = mkdtempSync(join(tmpdir(), 'mandate-approvals-unit-'));
@@ -15,7 +20,7 @@ const tokensFile = join(dir, 'tokens.json');
 const samToken = createLocalToken(tokensFile, 'sam@example.com', ['supervisor']);
 
 async function service(rateLimits = {}) {
-  const app = createApprovalsService({ client: {} as Client, tokensFile, rateLimits });
+  const app = createApprovalsService({ client: {} as Client, ...offline, tokensFile, rateLimits });
   await app.listen({ host: '127.0.0.1', port: 0 });
   return app;
 }

@@ -49,9 +49,17 @@ test('the six layers of the approved refund come out of the history with timesta
       reason: 'checked',
       via: 'update',
       result: 'accepted',
-      signature: 'absent',
+      // Checked against the keys the history itself pinned at loadMission.
+      signature: 'valid',
+      keyId: expect.stringMatching(/^[0-9a-f]{16}$/),
+      breakGlass: false,
     }),
   ]);
+  expect(report.trust).toMatchObject({
+    pinnedKeys: [expect.objectContaining({ may: ['approval', 'start', 'control'] }), expect.anything()],
+    start: { initiator: 'dana.desk', signature: 'valid' },
+    problems: [],
+  });
   expect(action).toEqual([
     expect.objectContaining({
       actionId: 'a1',

@@ -1,34 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { AuditExporter } from '../../../audit/exporter';
-import type { HistoryJson } from '../../../audit/history';
-import { parseHistoryJson } from '../../../audit/history';
-import { attestationKeyMap } from '../../../audit/attestation';
 import { MemoryAuditStore } from '../../../audit/store-memory';
 import { verifyAuditStore } from '../../../audit/verify';
-import { createAttestationSigner } from '../../../core/attestation';
 import { generateKeyPair } from '../../../core/signed-note';
+import { approvedHistory as historyOf, firstVote, runIdOf, UNSIGNED_HISTORY } from '../../support/fixtures';
 import { applyMutation, expectEveryMutationDetected } from './tamper';
-import { generateEd25519KeyPair } from '../../../core/ed25519';
-import type { VoteInput } from '../../../contract/mission';
 
 /** Export → verify → tamper, over an in-memory store built from the committed history fixture. */
-const text = readFileSync(
-  join(__dirname, '..', '..', 'fixtures', 'histories', 'customer-refund-approved.json'),
-  'utf8',
-);
 const keys = generateKeyPair('mandate-audit-test');
 const origin = 'mandate/audit/test';
-
-/** The fixture as if it were mission `n` (distinct ids, so distinct bundles). */
-function historyOf(n: number, mutate?: (h: HistoryJson) => void): HistoryJson {
-  const history = parseHistoryJson(text);
-  const started = history.events[0].workflowExecutionStartedEventAttributes as Record<string, string>;
-  started.workflowId = `customer-refund-${String(n).padStart(4, '0')}`;
-  started.originalExecutionRunId = `00000000-0000-0000-0000-${String(n).padStart(12, '0')}`;
-  mutate?.(history);
-  return history;
-}
 
 /** Three batches (2 + 1 + 2 runs), each ending in a checkpoint. */
 async function exportedStore(): Promise<MemoryAuditStore> {
@@ -57,14 +36,12 @@ test('an exported store verifies; exporting the same runs again writes nothing n
 
 test('tampering is reported with the name of what broke', async () => {
   const store = await exportedStore();
-  const history = [...store.objects.keys()].find((k) =>
-    k.endsWith('customer-refund-0002/00000000-0000-0000-0000-000000000002/history.json'),
-  )!;
+  const history = [...store.objects.keys()].find((k) => k.endsWith(`/${runIdOf(2)}/history.json`))!;
   const problems = async (mutated: MemoryAuditStore) => (await verify(mutated)).problems;
 
   expect(await problems(applyMutation(store.objects, { kind: 'flip', key: history, at: 100, mask: 1 }))).toEqual([
     {
-      subject: expect.stringContaining('customer-refund-0002/'),
+      subject: expect.stringContaining(`/${runIdOf(2)}/`),
       problem: expect.stringMatching(/history.json sha256 .* differs/),
     },
   ]);
@@ -110,42 +87,40 @@ test('1,000 random flips, deletions, reorders and truncations of a copied store 
   );
 });
 
-test('approval attestations are checked when the approvals key is configured, noted otherwise', async () => {
-  const service = generateEd25519KeyPair();
-  const signer = createAttestationSigner(service.privateKeyPem);
-  const pem = service.publicKeyPem;
-  const attest = (history: HistoryJson, forge: boolean) => {
-    const event = history.events.find((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED')!;
-    const payload = (
-      event.workflowExecutionUpdateAcceptedEventAttributes as {
-        acceptedRequest: { input: { args: { payloads: { data: string }[] } } };
-      }
-    ).acceptedRequest.input.args.payloads[0];
-    const input = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as VoteInput;
-    const started = history.events[0].workflowExecutionStartedEventAttributes as { workflowId: string };
-    input.attestation = signer.sign(started.workflowId, input);
-    if (forge) input.approver = 'mallory';
-    payload.data = Buffer.from(JSON.stringify(input)).toString('base64');
-  };
+test('every counted vote and the start must verify against the keys pinned in the history', async () => {
   const store = new MemoryAuditStore();
   const exporter = new AuditExporter({ store, signerKey: keys.signerKey, origin });
-  await exporter.exportHistory(historyOf(7, (h) => attest(h, false)));
-  await exporter.exportHistory(historyOf(8, (h) => attest(h, true)));
+  await exporter.exportHistory(historyOf(7));
+  // The counted vote's approver changed after it was signed (someone edited the history's source).
+  await exporter.exportHistory(
+    historyOf(8, (h) => {
+      const vote = firstVote(h);
+      vote.input.approver = 'mallory';
+      vote.save();
+    }),
+  );
+  // The same mission recorded before votes and starts were signed: its counted vote proves nothing.
+  await exporter.exportHistory(historyOf(9, undefined, UNSIGNED_HISTORY));
   await exporter.checkpoint();
-  const checked = await verifyAuditStore(store, {
-    verifierKeys: [keys.verifierKey],
-    attestationKeys: attestationKeyMap([pem]),
-  });
-  expect(checked.counts.attestations).toBe(2);
+  const checked = await verifyAuditStore(store, { verifierKeys: [keys.verifierKey], origin });
+  expect(checked.ok).toBe(false);
   expect(checked.problems).toEqual([
     {
-      subject: expect.stringContaining('customer-refund-0008/'),
-      problem: 'an approval attestation signature does not verify',
+      subject: expect.stringContaining(`/${runIdOf(8)}/`),
+      problem: expect.stringMatching(
+        /action a1: the counted vote by mallory is invalid \(the signature by key \w+ does not match/,
+      ),
+    },
+    {
+      subject: expect.stringContaining(`/${runIdOf(9)}/`),
+      problem: expect.stringMatching(/: the start by dana.desk is absent \(no attestation\)/),
+    },
+    {
+      subject: expect.stringContaining(`/${runIdOf(9)}/`),
+      problem: expect.stringMatching(/action a1: the counted vote by sam.supervisor is absent \(no attestation\)/),
     },
   ]);
-  const unchecked = await verifyAuditStore(store, { verifierKeys: [keys.verifierKey] });
-  expect(unchecked.ok).toBe(true);
-  expect(unchecked.notes.join('\n')).toMatch(/attestations present but not checked/);
+  expect(checked.counts.attestations).toBeGreaterThanOrEqual(4);
 });
 
 test('an empty store does not pass for a verified one', async () => {
