@@ -8,7 +8,11 @@ import { catalogEntry, parse } from './support';
 
 export const LoadMissionInput = z.object({ missionType: z.string(), input: z.unknown() });
 /** The definition snapshot and the keys this mission will trust (public keys only), pinned in history. */
-export type LoadMissionResult = { definition: MissionDefinition; definitionVersion: string; trustedSigners: TrustedSigner[] };
+export type LoadMissionResult = {
+  definition: MissionDefinition;
+  definitionVersion: string;
+  trustedSigners: TrustedSigner[];
+};
 
 /** Loads the mission definition snapshot and validates the input against it (again: the client did too). */
 export function loadMissionActivity(catalog: Catalog, trustedSigners: readonly TrustedSigner[]) {
@@ -23,6 +27,10 @@ export function loadMissionActivity(catalog: Catalog, trustedSigners: readonly T
       }
       throw err;
     }
-    return { definition: entry.definition, definitionVersion: entry.definitionVersion, trustedSigners: [...trustedSigners] };
+    return {
+      definition: entry.definition,
+      definitionVersion: entry.definitionVersion,
+      trustedSigners: [...trustedSigners],
+    };
   };
 }

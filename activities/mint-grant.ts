@@ -75,7 +75,8 @@ function voteProblem(
       vote.policyVersion === input.policyVersion;
     const checked = verifyAttestation(voteMessage(input.missionId, vote), vote.attestation, signers, 'approval');
     if (bound && checked.ok) return undefined;
-    if (!checked.ok) return `the vote of ${approver} does not verify against the keys this worker trusts (${checked.message})`;
+    if (!checked.ok)
+      return `the vote of ${approver} does not verify against the keys this worker trusts (${checked.message})`;
   }
   return `the vote of ${approver} is not an approval of exactly this action, params and policy version`;
 }

@@ -471,7 +471,12 @@ function settleTrust(s: ReportState): void {
   const { report } = s;
   const missionId = report.workflowId ?? '';
   const at = (iso?: string) => (iso ? new Date(iso) : undefined);
-  const check = (message: Record<string, unknown>, attestation: unknown, purpose: SignerPurpose, when?: string): ReportSignature => {
+  const check = (
+    message: Record<string, unknown>,
+    attestation: unknown,
+    purpose: SignerPurpose,
+    when?: string,
+  ): ReportSignature => {
     if (attestation === undefined) return { signature: 'absent', signatureProblem: 'no attestation' };
     const checked = verifyAttestation(message, attestation, s.pinned, purpose, at(when));
     return checked.ok
@@ -479,7 +484,12 @@ function settleTrust(s: ReportState): void {
       : { signature: 'invalid', signatureProblem: checked.message, keyId: str(obj(attestation).keyId) };
   };
   const trust = report.trust;
-  trust.pinnedKeys = s.pinned.map((k) => ({ keyId: k.keyId, may: k.may, breakGlass: k.breakGlass, ...(k.name ? { name: k.name } : {}) }));
+  trust.pinnedKeys = s.pinned.map((k) => ({
+    keyId: k.keyId,
+    may: k.may,
+    breakGlass: k.breakGlass,
+    ...(k.name ? { name: k.name } : {}),
+  }));
   const args = s.startArgs ?? {};
   trust.start = {
     initiator: str(args.initiator),
@@ -496,12 +506,17 @@ function settleTrust(s: ReportState): void {
     ),
   };
   if (!args.carried && trust.start.signature !== 'valid') {
-    trust.problems.push(`mission ${missionId}: the start by ${trust.start.initiator ?? '?'} is ${trust.start.signature} (${trust.start.signatureProblem})`);
+    trust.problems.push(
+      `mission ${missionId}: the start by ${trust.start.initiator ?? '?'} is ${trust.start.signature} (${trust.start.signatureProblem})`,
+    );
   }
   for (const approval of report.layers.approvals) {
     const input = s.voteInputs.get(approval);
     if (!input) continue;
-    Object.assign(approval, check(voteMessage(missionId, input as unknown as VoteInput), input.attestation, 'approval', approval.at));
+    Object.assign(
+      approval,
+      check(voteMessage(missionId, input as unknown as VoteInput), input.attestation, 'approval', approval.at),
+    );
     if (approval.result === 'accepted' && approval.signature !== 'valid') {
       trust.problems.push(
         `mission ${missionId}, action ${approval.actionId ?? '?'}: the counted vote by ${approval.approver ?? '?'} is ${approval.signature} (${approval.signatureProblem})`,
@@ -516,12 +531,19 @@ function settleTrust(s: ReportState): void {
       by: str(applied.by),
       reason: str(applied.reason),
       ...(signal
-        ? check(controlMessage(missionId, applied.kind as ControlKind, signal.input as unknown as ControlInput), signal.input.attestation, 'control', signal.at)
+        ? check(
+            controlMessage(missionId, applied.kind as ControlKind, signal.input as unknown as ControlInput),
+            signal.input.attestation,
+            'control',
+            signal.at,
+          )
         : { signature: 'absent' as const, signatureProblem: 'no such control message in the history' }),
     };
     trust.controls.push(control);
     if (control.signature !== 'valid') {
-      trust.problems.push(`mission ${missionId}: the ${control.kind} by ${control.by} is ${control.signature} (${control.signatureProblem})`);
+      trust.problems.push(
+        `mission ${missionId}: the ${control.kind} by ${control.by} is ${control.signature} (${control.signatureProblem})`,
+      );
     }
   }
 }

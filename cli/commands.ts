@@ -28,7 +28,7 @@ export interface CommandContext {
 
 /** How to enable the break-glass path, when a command needs it and no key is configured. */
 export const NO_OPERATOR_KEY =
-  '--direct signs with the operators\' break-glass key, and none is configured: set MANDATE_OPERATOR_KEY to its ' +
+  "--direct signs with the operators' break-glass key, and none is configured: set MANDATE_OPERATOR_KEY to its " +
   'Ed25519 private key (PKCS#8 PEM, or a path) and list its public key with "breakGlass": true in ' +
   'MANDATE_TRUSTED_SIGNERS (`npm start` generates one in <data dir>/keys/operator-break-glass.pem)';
 

@@ -27,18 +27,23 @@ export function registerControlCommands(
   const json = (cmd: Command) => Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);
   const direct = (command: Command) =>
     command
-      .option('--direct', "operators: sign with the break-glass key and send straight to Temporal")
+      .option('--direct', 'operators: sign with the break-glass key and send straight to Temporal')
       .option('--as <name>', 'with --direct: who sends it (default $MANDATE_USER or your login)')
       .option('--role <a,b>', 'with --direct: the control role(s) claimed, comma-separated', 'operator');
   const signedBy = (ctx: CommandContext, opts: ControlOptions) => {
     const signer = operatorSigner(ctx);
-    const roles = (opts.role ?? 'operator').split(',').map((r) => r.trim()).filter(Boolean);
+    const roles = (opts.role ?? 'operator')
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean);
     return (missionId: string, kind: ControlKind) =>
       signer.signControl(missionId, kind, { by: opts.as ?? user(), roles, reason: opts.reason });
   };
   const serviceOnly = (opts: ControlOptions) => {
     if (opts.as || (opts.role && opts.role !== 'operator')) {
-      throw new Error('--as and --role apply only with --direct: through the approvals service you are who you logged in as');
+      throw new Error(
+        '--as and --role apply only with --direct: through the approvals service you are who you logged in as',
+      );
     }
     return requireService();
   };
@@ -50,35 +55,42 @@ export function registerControlCommands(
       .requiredOption('--reason <text>', 'why (recorded on the rail)')
       .option('--all', 'every running mission')
       .option('--type <missionType>', 'every running mission of this type'),
-  ).action(async (missionId: string | undefined, opts: ControlOptions & { all?: boolean; type?: string }, cmd: Command) => {
-    if (missionId && (opts.all || opts.type)) throw new Error('give a mission id, or --all / --type, not both');
-    if (!missionId && !opts.all && !opts.type) throw new Error('give a mission id, --all or --type <missionType>');
-    let halted: string[];
-    let confirmed: HaltConfirmation[] | undefined;
-    if (opts.direct) {
-      const ctx = await context(cmd);
-      const sign = signedBy(ctx, opts);
-      if (missionId) await sendControl(ctx.client, missionId, 'halt', sign(missionId, 'halt'));
-      halted = missionId ? [missionId] : await haltAll(ctx.client, (id) => sign(id, 'halt'), opts.type);
-      confirmed = await Promise.all(halted.map((id) => confirmHalt(ctx.client, id)));
-    } else {
-      const service = serviceOnly(opts);
-      if (missionId) {
-        const sent = await service.post<{ confirmed: HaltConfirmation }>(
-          `/api/missions/${encodeURIComponent(missionId)}/controls/halt`,
-          { reason: opts.reason },
-        );
-        halted = [missionId];
-        confirmed = [sent.confirmed];
+  ).action(
+    async (missionId: string | undefined, opts: ControlOptions & { all?: boolean; type?: string }, cmd: Command) => {
+      if (missionId && (opts.all || opts.type)) throw new Error('give a mission id, or --all / --type, not both');
+      if (!missionId && !opts.all && !opts.type) throw new Error('give a mission id, --all or --type <missionType>');
+      let halted: string[];
+      let confirmed: HaltConfirmation[] | undefined;
+      if (opts.direct) {
+        const ctx = await context(cmd);
+        const sign = signedBy(ctx, opts);
+        if (missionId) await sendControl(ctx.client, missionId, 'halt', sign(missionId, 'halt'));
+        halted = missionId ? [missionId] : await haltAll(ctx.client, (id) => sign(id, 'halt'), opts.type);
+        confirmed = await Promise.all(halted.map((id) => confirmHalt(ctx.client, id)));
       } else {
-        const sent = await service.post<{ halted: string[] }>('/api/halt', { reason: opts.reason, missionType: opts.type });
-        halted = sent.halted;
+        const service = serviceOnly(opts);
+        if (missionId) {
+          const sent = await service.post<{ confirmed: HaltConfirmation }>(
+            `/api/missions/${encodeURIComponent(missionId)}/controls/halt`,
+            { reason: opts.reason },
+          );
+          halted = [missionId];
+          confirmed = [sent.confirmed];
+        } else {
+          const sent = await service.post<{ halted: string[] }>('/api/halt', {
+            reason: opts.reason,
+            missionType: opts.type,
+          });
+          halted = sent.halted;
+        }
       }
-    }
-    if (json(cmd)) return printJson({ halted, ...(confirmed ? { confirmed } : {}) });
-    process.stdout.write(`halt sent to ${halted.length} mission(s)${halted.length ? `: ${halted.join(', ')}` : ''}\n`);
-    for (const c of confirmed ?? []) process.stdout.write(`${describeHalt(c)}\n`);
-  });
+      if (json(cmd)) return printJson({ halted, ...(confirmed ? { confirmed } : {}) });
+      process.stdout.write(
+        `halt sent to ${halted.length} mission(s)${halted.length ? `: ${halted.join(', ')}` : ''}\n`,
+      );
+      for (const c of confirmed ?? []) process.stdout.write(`${describeHalt(c)}\n`);
+    },
+  );
 
   for (const kind of ['pause', 'resume'] as const) {
     direct(

@@ -25,17 +25,22 @@ export function buildProgram(): Command {
   const mission = program.command('mission').description('start, list and inspect missions');
   mission
     .command('start <type>')
-    .description('start a mission of a catalog type with JSON input (as who you logged in as, through the approvals service)')
+    .description(
+      'start a mission of a catalog type with JSON input (as who you logged in as, through the approvals service)',
+    )
     .requiredOption('--input <file|->', 'JSON input file, or - for stdin')
     .option('--provider <provider:model>', "reasoning provider instead of the definition's, e.g. openai:gpt-4o-mini")
-    .option('--direct', "operators: start straight through Temporal, signed with the break-glass key")
+    .option('--direct', 'operators: start straight through Temporal, signed with the break-glass key')
     .option('--as <initiator>', 'with --direct: who the mission is started for (default $MANDATE_USER or your login)')
     .action(
       async (type: string, opts: { input: string; as?: string; provider?: string; direct?: boolean }, cmd: Command) => {
         const input = readInput(opts.input);
-        if (opts.direct) return void (await missionStart(await context(cmd), type, input, opts.as ?? defaultUser(), opts.provider));
+        if (opts.direct)
+          return void (await missionStart(await context(cmd), type, input, opts.as ?? defaultUser(), opts.provider));
         if (opts.as) {
-          throw new Error('--as applies only with --direct: through the approvals service you start missions as who you logged in as');
+          throw new Error(
+            '--as applies only with --direct: through the approvals service you start missions as who you logged in as',
+          );
         }
         await startThroughService(cmd, type, input, opts.provider);
       },

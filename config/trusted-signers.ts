@@ -36,9 +36,17 @@ export const LOCAL_OPERATOR_PUBLIC_KEY = join('keys', 'operator-break-glass.pub.
 const EVERYTHING: SignerPurpose[] = ['approval', 'start', 'control'];
 
 /** A trusted-signers entry for an Ed25519 public key (SPKI PEM or 64 hex digits). */
-export function trustedSigner(publicKey: string, may: SignerPurpose[], breakGlass: boolean, name?: string): TrustedSigner {
+export function trustedSigner(
+  publicKey: string,
+  may: SignerPurpose[],
+  breakGlass: boolean,
+  name?: string,
+): TrustedSigner {
   const key = /^[0-9a-fA-F]{64}$/.test(publicKey.trim())
-    ? createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey.trim(), 'hex').toString('base64url') }, format: 'jwk' })
+    ? createPublicKey({
+        key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey.trim(), 'hex').toString('base64url') },
+        format: 'jwk',
+      })
     : createPublicKey(publicKey);
   if (key.asymmetricKeyType !== 'ed25519') throw new Error(`trusted signer ${name ?? ''} is not an Ed25519 key`);
   const raw = Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url').toString('hex');
@@ -53,15 +61,19 @@ export function resolveTrustedSigners(setting: string | undefined, dataDir: stri
     try {
       parsed = SignersFile.parse(JSON.parse(text));
     } catch (err) {
-      throw new Error(`MANDATE_TRUSTED_SIGNERS: ${err instanceof z.ZodError ? z.prettifyError(err) : (err as Error).message}`);
+      throw new Error(
+        `MANDATE_TRUSTED_SIGNERS: ${err instanceof z.ZodError ? z.prettifyError(err) : (err as Error).message}`,
+      );
     }
     return parsed.signers.map((s) => trustedSigner(s.publicKey, s.may, s.breakGlass, s.name));
   }
   const local: TrustedSigner[] = [];
   const approvals = join(dataDir, LOCAL_APPROVALS_PUBLIC_KEY);
-  if (existsSync(approvals)) local.push(trustedSigner(readFileSync(approvals, 'utf8'), EVERYTHING, false, 'approvals-service'));
+  if (existsSync(approvals))
+    local.push(trustedSigner(readFileSync(approvals, 'utf8'), EVERYTHING, false, 'approvals-service'));
   const operator = join(dataDir, LOCAL_OPERATOR_PUBLIC_KEY);
-  if (existsSync(operator)) local.push(trustedSigner(readFileSync(operator, 'utf8'), EVERYTHING, true, 'operator break-glass'));
+  if (existsSync(operator))
+    local.push(trustedSigner(readFileSync(operator, 'utf8'), EVERYTHING, true, 'operator break-glass'));
   return local;
 }
 
@@ -80,7 +92,10 @@ export function ensureLocalOperatorKey(dataDir: string): { path: string; created
   const path = join(dataDir, LOCAL_OPERATOR_KEY);
   const { created } = ensureSecretFile(path, () => {
     const keys = generateEd25519KeyPair();
-    return { secret: keys.privateKeyPem, companions: { [join(dataDir, LOCAL_OPERATOR_PUBLIC_KEY)]: keys.publicKeyPem } };
+    return {
+      secret: keys.privateKeyPem,
+      companions: { [join(dataDir, LOCAL_OPERATOR_PUBLIC_KEY)]: keys.publicKeyPem },
+    };
   });
   return { path, created };
 }

@@ -1,5 +1,12 @@
 import { ed25519 } from '@noble/curves/ed25519';
-import type { Attestation, ControlInput, ControlKind, SignerPurpose, TrustedSigner, VoteInput } from '../contract/mission';
+import type {
+  Attestation,
+  ControlInput,
+  ControlKind,
+  SignerPurpose,
+  TrustedSigner,
+  VoteInput,
+} from '../contract/mission';
 import { canonicalJson } from './canonical-json';
 
 /**
@@ -20,8 +27,7 @@ export const ATTESTATION_CLOCK_SKEW_MS = 60_000;
 
 export type AttestationFailure = 'unsigned' | 'bad_signature' | 'untrusted_key' | 'signature_expired';
 export type AttestationCheck =
-  | { ok: true; signer: TrustedSigner }
-  | { ok: false; code: AttestationFailure; message: string };
+  { ok: true; signer: TrustedSigner } | { ok: false; code: AttestationFailure; message: string };
 
 /** What a vote's signature covers. */
 export function voteMessage(missionId: string, vote: VoteInput): Record<string, unknown> {
@@ -69,7 +75,10 @@ export function controlMessage(missionId: string, kind: ControlKind, control: Co
 }
 
 /** The exact bytes signed: the message plus the attestation's key id and window, canonical JSON, UTF-8. */
-export function signedBytes(message: Record<string, unknown>, a: Pick<Attestation, 'keyId' | 'signedAt' | 'expiresAt'>): Uint8Array {
+export function signedBytes(
+  message: Record<string, unknown>,
+  a: Pick<Attestation, 'keyId' | 'signedAt' | 'expiresAt'>,
+): Uint8Array {
   return new TextEncoder().encode(
     canonicalJson({ ...message, keyId: a.keyId, signedAt: a.signedAt, expiresAt: a.expiresAt }),
   );
@@ -99,7 +108,10 @@ export function verifyAttestation(
   const fail = (code: AttestationFailure, text: string): AttestationCheck => ({ ok: false, code, message: text });
   try {
     if (attestation === undefined || attestation === null) {
-      return fail('unsigned', `no attestation: a ${purpose === 'approval' ? 'vote' : purpose} must be signed by a trusted key`);
+      return fail(
+        'unsigned',
+        `no attestation: a ${purpose === 'approval' ? 'vote' : purpose} must be signed by a trusted key`,
+      );
     }
     const a = attestation as Partial<Attestation>;
     if (
@@ -117,7 +129,8 @@ export function verifyAttestation(
     if (!signer.may.includes(purpose)) return fail('untrusted_key', `key ${a.keyId} may not sign ${purpose} messages`);
     const signature = hexBytes(a.signature, 64);
     const publicKey = hexBytes(signer.publicKey, 32);
-    if (!signature || !publicKey) return fail('bad_signature', 'malformed attestation: signature must be 128 hex digits');
+    if (!signature || !publicKey)
+      return fail('bad_signature', 'malformed attestation: signature must be 128 hex digits');
     const signedAt = Date.parse(a.signedAt);
     const expiresAt = Date.parse(a.expiresAt);
     if (!(expiresAt > signedAt) || expiresAt - signedAt > ATTESTATION_MAX_VALIDITY_MS) {
@@ -129,7 +142,8 @@ export function verifyAttestation(
     if (now) {
       const t = now.getTime();
       if (t > expiresAt) return fail('signature_expired', `the attestation expired at ${a.expiresAt}`);
-      if (t + ATTESTATION_CLOCK_SKEW_MS < signedAt) return fail('signature_expired', `the attestation is dated in the future (${a.signedAt})`);
+      if (t + ATTESTATION_CLOCK_SKEW_MS < signedAt)
+        return fail('signature_expired', `the attestation is dated in the future (${a.signedAt})`);
     }
     return { ok: true, signer };
   } catch (err) {

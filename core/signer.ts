@@ -17,9 +17,18 @@ export interface AttestationSigner {
   publicKeyHex: string;
   sign(message: Record<string, unknown>, now?: Date, validityMs?: number): Attestation;
   /** A vote with its step, a fresh vote id and the attestation. */
-  signVote(missionId: string, vote: Omit<VoteInput, 'attestation' | 'voteId'> & { step: number }, now?: Date): VoteInput;
+  signVote(
+    missionId: string,
+    vote: Omit<VoteInput, 'attestation' | 'voteId'> & { step: number },
+    now?: Date,
+  ): VoteInput;
   /** A control with a fresh control id and the attestation. */
-  signControl(missionId: string, kind: ControlKind, control: Omit<ControlInput, 'attestation' | 'controlId'>, now?: Date): ControlInput;
+  signControl(
+    missionId: string,
+    kind: ControlKind,
+    control: Omit<ControlInput, 'attestation' | 'controlId'>,
+    now?: Date,
+  ): ControlInput;
   signStart(
     missionId: string,
     start: { missionType: string; input: unknown; initiator: string; provider?: string },
@@ -37,8 +46,16 @@ export function createAttestationSigner(privateKeyPem: string): AttestationSigne
   const publicKey = createPublicKey(privateKey);
   const keyId = ed25519KeyId(publicKey);
   const publicKeyHex = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url').toString('hex');
-  const attest = (message: Record<string, unknown>, now = new Date(), validityMs = DEFAULT_VALIDITY_MS): Attestation => {
-    const window = { keyId, signedAt: now.toISOString(), expiresAt: new Date(now.getTime() + validityMs).toISOString() };
+  const attest = (
+    message: Record<string, unknown>,
+    now = new Date(),
+    validityMs = DEFAULT_VALIDITY_MS,
+  ): Attestation => {
+    const window = {
+      keyId,
+      signedAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + validityMs).toISOString(),
+    };
     const signature = sign(null, signedBytes(message, window), privateKey).toString('hex');
     return { v: 2, ...window, signature };
   };

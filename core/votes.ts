@@ -28,8 +28,7 @@ export interface VoteTrust {
 }
 
 export type VoteCheck =
-  | { ok: true; vote: VoteInput; signer?: TrustedSigner }
-  | { ok: false; code: VoteRefusalCode; message: string };
+  { ok: true; vote: VoteInput; signer?: TrustedSigner } | { ok: false; code: VoteRefusalCode; message: string };
 
 export const MAX_REASON_LENGTH = 2000;
 
@@ -78,7 +77,13 @@ export function validateVote(input: unknown, gate: GateView, trust?: VoteTrust):
   let signer: TrustedSigner | undefined;
   if (trust) {
     // The signature covers the vote exactly as sent: nothing below is trusted until it verifies.
-    const checked = verifyAttestation(voteMessage(trust.missionId, input as VoteInput), attestation, trust.signers, 'approval', trust.now);
+    const checked = verifyAttestation(
+      voteMessage(trust.missionId, input as VoteInput),
+      attestation,
+      trust.signers,
+      'approval',
+      trust.now,
+    );
     if (!checked.ok) return refuse(checked.code, `vote refused: ${checked.message}`);
     if (typeof step !== 'number' || typeof voteId !== 'string') {
       return refuse('malformed', 'a signed vote must name its ladder step and a vote id');

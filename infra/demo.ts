@@ -20,7 +20,14 @@ async function main(): Promise<void> {
   say('Starting a Temporal dev server, the sample enterprise database and a mission worker…');
   const stack = await startEmbeddedStack({ name: 'demo', log: say });
   const { client, taskQueue, workDir, dbPath } = stack;
-  const ctx: CommandContext = { client, catalog: Catalog.load(), taskQueue, json: false, out: say, operator: stack.operator };
+  const ctx: CommandContext = {
+    client,
+    catalog: Catalog.load(),
+    taskQueue,
+    json: false,
+    out: say,
+    operator: stack.operator,
+  };
   const refunds = (missionId: string) => {
     const db = new Database(dbPath, { readonly: true });
     try {

@@ -58,8 +58,12 @@ Mandate is running.
   Temporal Web UI     ${server.uiAddress}
   Approvals service   http://localhost:${config.approvalsPort}/   (tokens ${tokensFile}${approvalsConfig.oidc ? `, OIDC ${approvalsConfig.oidc.issuer}` : ''})
   Vote signing        key ${createAttestationSigner(signingKey.pem).keyId} (${signingKey.source})
-  Trusted signers     ${trusted.map((k) => `${k.keyId}${k.breakGlass ? ' (break-glass)' : ''}`).join(', ') || 'none'}${config.trustedSigners ? ' (MANDATE_TRUSTED_SIGNERS)' : ` (local keys in ${config.dataDir})`}${operatorKey ? `
-  Break-glass key     ${operatorKey.path} (for --direct; local stack only)` : ''}
+  Trusted signers     ${trusted.map((k) => `${k.keyId}${k.breakGlass ? ' (break-glass)' : ''}`).join(', ') || 'none'}${config.trustedSigners ? ' (MANDATE_TRUSTED_SIGNERS)' : ` (local keys in ${config.dataDir})`}${
+    operatorKey
+      ? `
+  Break-glass key     ${operatorKey.path} (for --direct; local stack only)`
+      : ''
+  }
   Mission worker      task queue ${temporal.taskQueue}
   Sample systems      ${config.enterpriseDb}
 

@@ -226,15 +226,19 @@ export class ApprovalGate implements GateView {
     }
     const tally = outcome === 'pending' ? ` (${approvals.length} of ${pending.quorum} approvals)` : '';
     const glass = signer.breakGlass ? ' [break-glass]' : '';
-    this.rail.observe('approval', `${d.approver} ${verb} ${d.actionId}${glass}${d.reason ? `: ${d.reason}` : ''}${tally}`, {
-      ...d,
-      via,
-      step: pending.step,
-      outcome,
-      signed: true,
-      keyId: signer.keyId,
-      breakGlass: signer.breakGlass,
-    });
+    this.rail.observe(
+      'approval',
+      `${d.approver} ${verb} ${d.actionId}${glass}${d.reason ? `: ${d.reason}` : ''}${tally}`,
+      {
+        ...d,
+        via,
+        step: pending.step,
+        outcome,
+        signed: true,
+        keyId: signer.keyId,
+        breakGlass: signer.breakGlass,
+      },
+    );
     return {
       actionId: d.actionId,
       decision: d.decision,

@@ -53,14 +53,27 @@ export class Controls {
     const refused = (why: string) =>
       this.rail.observe('control_refused', `refused a ${kind}: ${why}`, { kind, received: describe(input) });
     const c = input as Partial<ControlInput> | null;
-    if (!c || typeof c !== 'object' || typeof c.by !== 'string' || !c.by.trim() || typeof c.reason !== 'string' || !c.reason.trim()) {
+    if (
+      !c ||
+      typeof c !== 'object' ||
+      typeof c.by !== 'string' ||
+      !c.by.trim() ||
+      typeof c.reason !== 'string' ||
+      !c.reason.trim()
+    ) {
       return refused('a control needs who (`by`) and why (`reason`)');
     }
     if (c.roles !== undefined && (!Array.isArray(c.roles) || !c.roles.every((r) => typeof r === 'string'))) {
       return refused('roles must be a list of role names');
     }
     const missionId = workflowInfo().workflowId;
-    const checked = verifyAttestation(controlMessage(missionId, kind, c as ControlInput), c.attestation, this.trust.signers, 'control', new Date());
+    const checked = verifyAttestation(
+      controlMessage(missionId, kind, c as ControlInput),
+      c.attestation,
+      this.trust.signers,
+      'control',
+      new Date(),
+    );
     if (!checked.ok) return refused(`${checked.code}: ${checked.message}`);
     if (typeof c.controlId !== 'string' || this.applied.some((a) => a.controlId === c.controlId)) {
       return refused('a signed control needs a control id it has not used before');

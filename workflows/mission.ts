@@ -100,7 +100,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
     // Carried state is trusted only from this mission's own continue-as-new (the server sets
     // continuedFromExecutionRunId; a client starting a workflow cannot).
     if (carried && !workflowInfo().continuedFromExecutionRunId) {
-      return refuseStart('carried state is accepted only from the mission\'s own continue-as-new');
+      return refuseStart("carried state is accepted only from the mission's own continue-as-new");
     }
     if (!definition) {
       upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.missionType, value: args.missionType }]);
