@@ -347,10 +347,7 @@ const EVENT_HANDLERS: Record<string, (s: ReportState, event: HistoryEventJson, a
       s.note(event, `update ${name} is not interpreted by this report version`);
       return;
     }
-    const vote = obj(s.decode(event, input.args, `update ${name} input`));
-    const approval = approvalFrom(vote, 'update', at);
-    s.report.layers.approvals.push(approval);
-    s.voteInputs.set(approval, vote);
+    const approval = recordVote(s, event, input.args, `update ${name} input`, 'update', at);
     s.updates.set(str(obj(request.meta).updateId) ?? String(event.eventId), approval);
   },
   WORKFLOW_EXECUTION_UPDATE_COMPLETED(s, _event, attrs) {
@@ -374,12 +371,25 @@ const EVENT_HANDLERS: Record<string, (s: ReportState, event: HistoryEventJson, a
       s.note(event, `signal ${name} is not interpreted by this report version`);
       return;
     }
-    const vote = obj(s.decode(event, attrs.input, `signal ${name} input`));
-    const approval = approvalFrom(vote, 'signal', at);
-    s.report.layers.approvals.push(approval);
-    s.voteInputs.set(approval, vote);
+    recordVote(s, event, attrs.input, `signal ${name} input`, 'signal', at);
   },
 };
+
+/** A vote message as received, in the approvals layer (its signature is checked at the end). */
+function recordVote(
+  s: ReportState,
+  event: HistoryEventJson,
+  field: unknown,
+  what: string,
+  via: 'update' | 'signal',
+  at?: string,
+): ReportApproval {
+  const vote = obj(s.decode(event, field, what));
+  const approval = approvalFrom(vote, via, at);
+  s.report.layers.approvals.push(approval);
+  s.voteInputs.set(approval, vote);
+  return approval;
+}
 
 function activityFailed(s: ReportState, event: HistoryEventJson, attrs: Obj, at?: string): void {
   const origin = s.scheduled.get(String(attrs.scheduledEventId));

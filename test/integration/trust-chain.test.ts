@@ -54,6 +54,10 @@ async function failure(id: string): Promise<string> {
   return err?.cause?.message ?? `no failure (${String(err)})`;
 }
 
+/** `temporal workflow update execute --name decide`: a vote typed into the stock CLI. */
+const temporalVote = (id: string, input: unknown) =>
+  temporal('workflow', 'update', 'execute', '-w', id, '--name', 'decide', '--input', JSON.stringify(input));
+
 async function waitingRefund(caseId = 'CASE-1002', initiator?: string) {
   const id = await startRefund(t.client, t.taskQueue, caseId, initiator);
   await waitForState(t.client, id, awaitingApproval);
@@ -71,31 +75,11 @@ test('a vote typed into the stock temporal CLI is refused, names the missing sig
     policyVersion: pending.policyVersion,
     reason: 'forged',
   };
-  const update = await temporal(
-    'workflow',
-    'update',
-    'execute',
-    '-w',
-    id,
-    '--name',
-    'decide',
-    '--input',
-    JSON.stringify(forged),
-  );
+  const update = await temporalVote(id, forged);
   expect(update.code).not.toBe(0);
   expect(update.out).toMatch(/vote refused: no attestation/);
   const fakeSig = { ...forged, step: 0, voteId: 'v-1', attestation: { signature: 'Zm9yZ2Vk' } };
-  const garbage = await temporal(
-    'workflow',
-    'update',
-    'execute',
-    '-w',
-    id,
-    '--name',
-    'decide',
-    '--input',
-    JSON.stringify(fakeSig),
-  );
+  const garbage = await temporalVote(id, fakeSig);
   expect(garbage.out).toMatch(/vote refused: malformed attestation/);
   // The Signal variant is refused as well, and the rail says so.
   expect(
