@@ -67,45 +67,46 @@ export function placeholdersIn(value: unknown): string[] {
 /** The regex matching one placeholder-shaped token (global; callers reset `lastIndex` by using `replace`). */
 export const placeholderPattern = (): RegExp => new RegExp(PLACEHOLDER.source, 'g');
 
+export interface DeclaredWalk {
+  declared: PersonalDataMap;
+  /** A leaf under a declared path (every leaf of a declared list or record has the field's kind). */
+  visit(leaf: unknown, kind: PersonalDataKind, path: string): unknown;
+  /** A leaf no path declares. */
+  undeclared(leaf: unknown, path: string): unknown;
+  /** An object key (keys may hold data too, e.g. a record keyed by email). Default: kept. */
+  key?(key: string): string;
+}
+
 /**
- * Walks `value` and calls `visit(path, kind)` for each leaf a map declares (arrays walked
- * transparently); returns a copy with each declared leaf replaced by what `visit` returns.
+ * Copies `value`, replacing each leaf by what the walk's `visit` (declared) or `undeclared` returns.
+ * Arrays are walked transparently: `payments.cardNumber` applies to every element of `payments`.
  */
-export function mapDeclared(
-  value: unknown,
-  declared: PersonalDataMap,
-  visit: (leaf: unknown, kind: PersonalDataKind, path: string) => unknown,
-  undeclared: (leaf: unknown, path: string) => unknown,
-  path = '',
-): unknown {
-  if (Array.isArray(value)) return value.map((item) => mapDeclared(item, declared, visit, undeclared, path));
+export function mapDeclared(value: unknown, walk: DeclaredWalk, path = ''): unknown {
+  if (Array.isArray(value)) return value.map((item) => mapDeclared(item, walk, path));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value).map(([key, member]) => {
         const at = path ? `${path}.${key}` : key;
-        const kind = Object.hasOwn(declared, at) ? declared[at] : undefined;
+        const kind = Object.hasOwn(walk.declared, at) ? walk.declared[at] : undefined;
         return [
-          key,
-          kind ? visitLeaves(member, kind, at, visit) : mapDeclared(member, declared, visit, undeclared, at),
+          walk.key ? walk.key(key) : key,
+          kind ? visitLeaves(member, kind, at, walk) : mapDeclared(member, walk, at),
         ];
       }),
     );
   }
-  return undeclared(value, path);
+  return walk.undeclared(value, path);
 }
 
-/** A declared field may hold a list or an object (e.g. an address record): every leaf under it has its kind. */
-function visitLeaves(
-  value: unknown,
-  kind: PersonalDataKind,
-  path: string,
-  visit: (leaf: unknown, kind: PersonalDataKind, path: string) => unknown,
-): unknown {
-  if (Array.isArray(value)) return value.map((item) => visitLeaves(item, kind, path, visit));
+function visitLeaves(value: unknown, kind: PersonalDataKind, path: string, walk: DeclaredWalk): unknown {
+  if (Array.isArray(value)) return value.map((item) => visitLeaves(item, kind, path, walk));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, member]) => [k, visitLeaves(member, kind, `${path}.${k}`, visit)]),
+      Object.entries(value).map(([k, member]) => [
+        walk.key ? walk.key(k) : k,
+        visitLeaves(member, kind, `${path}.${k}`, walk),
+      ]),
     );
   }
-  return visit(value, kind, path);
+  return walk.visit(value, kind, path);
 }

@@ -23,6 +23,7 @@ export async function startConfiguredWorker(
     enterpriseDb: config.enterpriseDb,
     catalogDir: config.catalogDir,
     grantKeyFile: config.grantKeyFile,
+    pseudonymKeyFile: config.pseudonymKeyFile,
     providerConfig: config.providers,
     notify: { webhookUrl: config.notifyWebhook, file: `${config.dataDir}/approval-notices.jsonl` },
   });

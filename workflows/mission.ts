@@ -10,6 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MissionActivities } from '../activities/mission';
+import type { ReasonResult } from '../activities/reason';
 import { observationsQuery, stateQuery } from '../contract/messages';
 import type { MissionArgs, MissionResult, MissionStatus, MissionVerdict, ProposedAction } from '../contract/mission';
 import { SEARCH_ATTRIBUTES } from '../contract/search-attributes';
@@ -55,6 +56,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
   const controls = new Controls(rail);
   const gate = new ApprovalGate(args.initiator, rail, controls, carried?.settled ?? {});
   const context: Record<string, unknown> = carried?.context ?? { input: args.input };
+  const reads: Record<string, string> = carried?.reads ?? {};
   let status: MissionStatus = 'running';
   let definition: MissionDefinition | undefined = carried?.definition;
   let definitionVersion = carried?.definitionVersion;
@@ -127,6 +129,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
           executedActions: executed,
           usage,
           context,
+          reads,
           observations: rail.observations,
           settled: gate.settled,
         };
@@ -140,6 +143,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
         stepIndex,
         context,
         history,
+        reads,
         ...(args.provider ? { provider: args.provider } : {}),
       });
       const { step } = reply;
@@ -158,6 +162,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
         usage: reply.usage,
         next: step.next.kind,
         ...(redacted ? { redactions: reply.redactions } : {}),
+        ...(reply.reidentified?.length ? { reidentified: reply.reidentified } : {}),
         ...(reply.failovers.length ? { failovers: reply.failovers } : {}),
         ...(reply.invalidReplies ? { invalidReplies: reply.invalidReplies } : {}),
       });
@@ -176,9 +181,11 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
         });
         if (read.ok) {
           context[next.as] = read.result;
-          rail.observe('read', `read ${next.operation} into ${next.as}`, {
+          reads[next.as] = next.operation;
+          rail.observe('read', `read ${next.operation} into ${next.as}${mappedBack(reply.reidentified)}`, {
             operation: next.operation,
             params: next.params,
+            ...(reply.reidentified?.length ? { reidentified: reply.reidentified } : {}),
           });
         } else {
           context[next.as] = { refused: read.refused };
@@ -196,7 +203,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
         params: next.params,
         rationale: next.rationale,
       };
-      const ended = await governAndExecute(def, version, action);
+      const ended = await governAndExecute(def, version, action, reply.reidentified ?? []);
       if (ended) return finish(ended.verdict, ended.summary);
     }
   } catch (err) {
@@ -214,8 +221,12 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
     def: MissionDefinition,
     version: string,
     action: ProposedAction,
+    reidentified: ReasonResult['reidentified'],
   ): Promise<{ verdict: MissionVerdict; summary: string } | undefined> {
-    rail.observe('proposal', `proposes ${action.actionId}: ${action.operation}`, { ...action });
+    rail.observe('proposal', `proposes ${action.actionId}: ${action.operation}${mappedBack(reidentified)}`, {
+      ...action,
+      ...(reidentified.length ? { reidentified } : {}),
+    });
     const decision = await decideAction({
       missionId,
       missionType: args.missionType,
@@ -280,6 +291,11 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
       result: result as Record<string, unknown>,
     });
     return undefined;
+  }
+
+  /** Names (never values) the fields where the worker mapped a provider's pseudonyms back. */
+  function mappedBack(fields: ReasonResult['reidentified'] | undefined): string {
+    return fields?.length ? ` (pseudonyms mapped back in ${fields.map((f) => f.field).join(', ')})` : '';
   }
 
   function haltedOutcome(): { verdict: MissionVerdict; summary: string } {
