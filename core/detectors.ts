@@ -72,6 +72,9 @@ const AT = String.raw`(?:\s*[\[(]at[\])]\s*|\s+at\s+|\s*@\s*)`;
 const WORD = String.raw`[\p{L}\p{N}_%+\-]+`;
 const SPELLED_EMAIL = new RegExp(String.raw`(?<![\p{L}\p{N}_.%+\-])${WORD}(?:${DOT}${WORD})*${AT}${WORD}(?:${DOT}${WORD})*${DOT}\p{L}{2,}(?![\p{L}\p{N}\-])`, 'giu'); // prettier-ignore
 
+/** Cheap gate before the spelled-out address pattern: an "@" or an "at" that is spelled out. */
+const SPELLED_HINT = /@|[\[(]at[\])]|\sat\s/i;
+
 /** A spelled-out address counts when something is spelled out ("dot", "(at)") besides a plain "at". */
 function spelledEmail(m: RegExpExecArray): Hit | null {
   const raw = m[0];
@@ -137,8 +140,8 @@ type Detector = (text: string, options: DetectOptions) => Hit[];
 
 /** Detectors in priority order: an earlier detector's span cannot be claimed by a later one. */
 const DETECTORS: Detector[] = [
-  (t) => scan(EMAIL, t, (m) => hit(m, 'email', m[0].toLowerCase())),
-  (t) => scan(SPELLED_EMAIL, t, spelledEmail),
+  (t) => (t.includes('@') ? scan(EMAIL, t, (m) => hit(m, 'email', m[0].toLowerCase())) : []),
+  (t) => (SPELLED_HINT.test(t) ? scan(SPELLED_EMAIL, t, spelledEmail) : []),
   // After emails, so that jane.doe@… stays one email rather than two names and a remainder.
   (t, o) => (o.known?.length ? knownValuesDetector(o.known)(t) : []),
   detectIban,
@@ -150,6 +153,7 @@ const DETECTORS: Detector[] = [
 
 /** Every personal value found in `text`, as non-overlapping spans in text order (shields dropped). */
 export function detect(text: string, options: DetectOptions = {}): Hit[] {
+  if (text.length < 2) return [];
   const claimed: Hit[] = [];
   const taken = new Uint8Array(text.length);
   for (const run of DETECTORS) {

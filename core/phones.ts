@@ -36,24 +36,38 @@ function parse(raw: string, region?: string): PhoneNumber | undefined {
   }
 }
 
-/** The E.164 form of a number that passes `accept` in the first region that agrees. */
-function e164(raw: string, regions: readonly string[], accept: (p: PhoneNumber, region?: string) => boolean) {
+/**
+ * The E.164 form of a number valid in the first region that agrees (an international number needs none),
+ * else, when `possibleWillDo`, of one of a possible length; `dialled` can veto a region (trunk prefix).
+ */
+function e164(
+  raw: string,
+  regions: readonly string[],
+  possibleWillDo: boolean,
+  dialled: (region?: string) => boolean = () => true,
+): string | null {
   const international = /^\s*(?:\+|00)/.test(raw);
-  const tries = international ? [undefined] : regions;
-  for (const region of tries) {
+  let possible: string | null = null;
+  for (const region of international ? [undefined] : regions) {
+    if (!dialled(region)) continue;
     const p = parse(international ? raw.replace(/^\s*00/, '+') : raw, region);
-    if (p && accept(p, region)) return p.number;
+    if (!p) continue;
+    if (p.isValid()) return p.number;
+    if (possibleWillDo && possible === null && p.isPossible()) possible = p.number;
   }
-  return null;
+  return possible;
 }
 
 /** A number in a phone layout: valid, or at least of a possible length, in one of the regions. */
 const laidOut = (regions: readonly string[]) => (raw: string) =>
-  DATE.test(raw) || raw.replace(/\D/g, '').length < 7
-    ? null
-    : (e164(raw, regions, (p) => p.isValid()) ?? e164(raw, regions, (p) => p.isPossible()));
+  DATE.test(raw) || raw.replace(/\D/g, '').length < 7 ? null : e164(raw, regions, true);
 
 export function detectPhones(text: string, regions: readonly string[]): Hit[] {
+  // Cheap gate: no phone number has fewer than seven digits.
+  let digits = 0;
+  for (let i = 0; i < text.length && digits < 7; i++)
+    if (text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) digits++;
+  if (digits < 7) return [];
   const check = laidOut(regions);
   const accept = (m: RegExpExecArray, value: string | null): Hit | null => {
     const end = m.index + m[0].length;
@@ -62,12 +76,7 @@ export function detectPhones(text: string, regions: readonly string[]): Hit[] {
   };
   return [
     ...scan(INTL, text, (m) => accept(m, check(m[0]))),
-    ...scan(NANP, text, (m) =>
-      accept(
-        m,
-        e164(m[0], regions.filter(isNanp).concat('US').slice(0, 1), (p) => p.isValid()),
-      ),
-    ),
+    ...scan(NANP, text, (m) => accept(m, e164(m[0], [regions.find(isNanp) ?? 'US'], false))),
     ...scan(NATIONAL, text, (m) => accept(m, check(m[0]))),
     ...scan(BARE, text, (m) => {
       const lead = before(text, m.index, 24);
@@ -75,7 +84,7 @@ export function detectPhones(text: string, regions: readonly string[]): Hit[] {
       const trunk = m[0].startsWith('0');
       return accept(
         m,
-        e164(m[0], regions, (p, region) => p.isValid() && trunk !== isNanp(region ?? '')),
+        e164(m[0], regions, false, (region) => trunk !== isNanp(region ?? '')),
       );
     }),
   ].sort((a, b) => a.start - b.start);
@@ -83,5 +92,5 @@ export function detectPhones(text: string, regions: readonly string[]): Hit[] {
 
 /** The comparable form of a phone value: E.164 when it parses in one of the regions, else its digits. */
 export function normalisePhone(raw: string, regions: readonly string[]): string {
-  return e164(raw, regions, (p) => p.isPossible()) ?? raw.replace(/[^\d+]/g, '');
+  return e164(raw, regions, true) ?? raw.replace(/[^\d+]/g, '');
 }
