@@ -70,19 +70,27 @@ function termsOf(known: readonly KnownValue[]): { whole: Term[]; parts: Term[] }
   return { whole: whole.sort(longestFirst), parts: parts.sort(longestFirst) };
 }
 
-function matcher(terms: Term[], flags: string): ((text: string) => Hit[]) | undefined {
-  if (terms.length === 0) return undefined;
-  const kindOf = new Map<string, PseudonymKind>();
-  for (const t of terms) if (!kindOf.has(t.text.toLowerCase())) kindOf.set(t.text.toLowerCase(), t.kind);
-  const re = new RegExp(
-    String.raw`(?<![\p{L}\p{N}_])(?:${terms.map((t) => pattern(t.text)).join('|')})(?![\p{L}\p{N}_])`,
-    flags,
-  );
-  return (text) =>
-    [...text.matchAll(re)].map((m) => {
-      const kind = kindOf.get(words(m[0]).toLowerCase()) ?? terms[0].kind;
-      return { start: m.index, end: m.index + m[0].length, kind, value: words(m[0]) };
-    });
+/**
+ * One pattern per term, tried only when the text holds the term's first word (a plain substring test,
+ * far cheaper than running a large alternation at every position of every string).
+ */
+function matcher(terms: Term[], caseless: boolean): (text: string) => Hit[] {
+  const compiled = terms.map((t) => ({
+    kind: t.kind,
+    probe: caseless ? words(t.text).split(' ')[0].toLowerCase() : words(t.text).split(' ')[0],
+    re: new RegExp(String.raw`(?<![\p{L}\p{N}_])${pattern(t.text)}(?![\p{L}\p{N}_])`, caseless ? 'giu' : 'gu'),
+  }));
+  return (text) => {
+    const haystack = caseless ? text.toLowerCase() : text;
+    const hits: Hit[] = [];
+    for (const term of compiled) {
+      if (!haystack.includes(term.probe)) continue;
+      for (const m of text.matchAll(term.re)) {
+        hits.push({ start: m.index, end: m.index + m[0].length, kind: term.kind, value: words(m[0]) });
+      }
+    }
+    return hits;
+  };
 }
 
 const cache = new WeakMap<readonly KnownValue[], (text: string) => Hit[]>();
@@ -92,9 +100,10 @@ export function knownValuesDetector(known: readonly KnownValue[]): (text: string
   let detect = cache.get(known);
   if (!detect) {
     const { whole, parts } = termsOf(known);
-    const any = matcher(whole, 'giu');
-    const named = matcher(parts, 'gu');
-    detect = (text) => [...(any?.(text) ?? []), ...(named?.(text) ?? [])];
+    const any = matcher(whole, true);
+    const named = matcher(parts, false);
+    // Longest first, whole values before parts: `detect` keeps the first claim on a span.
+    detect = (text) => [...any(text), ...named(text)];
     cache.set(known, detect);
   }
   return detect;

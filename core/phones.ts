@@ -92,5 +92,6 @@ export function detectPhones(text: string, regions: readonly string[]): Hit[] {
 
 /** The comparable form of a phone value: E.164 when it parses in one of the regions, else its digits. */
 export function normalisePhone(raw: string, regions: readonly string[]): string {
+  if (/^\+\d{7,15}$/.test(raw)) return raw; // already E.164 (the detector's own values)
   return e164(raw, regions, true) ?? raw.replace(/[^\d+]/g, '');
 }

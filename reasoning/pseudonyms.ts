@@ -60,6 +60,8 @@ export class MissionPseudonyms {
   private readonly issued = new Map<string, { kind: PseudonymKind; value: string; key: string }>();
   private readonly ambiguous = new Set<string>();
   private readonly knownValues: KnownValue[] = [];
+  /** kind ‖ normalised value → pseudonym, so a value seen again costs no HMAC. */
+  private readonly tokens = new Map<string, string>();
 
   constructor(
     private readonly key: Uint8Array,
@@ -73,8 +75,13 @@ export class MissionPseudonyms {
    */
   pseudonym(kind: PseudonymKind, raw: string, normalised?: string): string {
     const key = normalised ?? normaliseValue(kind, raw, this.phoneRegions);
-    const digest = createHmac('sha256', this.key).update(`${this.missionId}\u0000${kind}\u0000${key}`).digest();
-    const token = `[${kind.toUpperCase()}_${tag(digest)}]`;
+    const cacheKey = `${kind}\u0000${key}`;
+    let token = this.tokens.get(cacheKey);
+    if (token === undefined) {
+      const digest = createHmac('sha256', this.key).update(`${this.missionId}\u0000${cacheKey}`).digest();
+      token = `[${kind.toUpperCase()}_${tag(digest)}]`;
+      this.tokens.set(cacheKey, token);
+    }
     const seen = this.issued.get(token);
     if (!seen) this.issued.set(token, { kind, value: raw, key });
     else if (seen.key !== key) this.ambiguous.add(token); // 40-bit collision within one mission: refuse to map back
