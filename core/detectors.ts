@@ -83,7 +83,8 @@ function spelledEmail(m: RegExpExecArray): Hit | null {
     .replace(/\s*[\[(]at[\])]\s*|\s+at\s+|\s*@\s*/i, '@')
     .replace(/\s*[\[(]dot[\])]\s*|\s+dot\s+/gi, '.')
     .toLowerCase();
-  return /^[^@\s]+@[^@\s]+\.[^@\s]+$/u.test(value) ? hit(m, 'email', value) : null;
+  // Spelled out, the top-level domain is a short word ("com", "de", "co.uk"): "at 5 dot something" is prose.
+  return /^[^@\s]+@[^@\s]+\.\p{L}{2,6}$/u.test(value) ? hit(m, 'email', value) : null;
 }
 
 const IBAN = /(?<![A-Za-z0-9])[A-Za-z]{2} ?\d{2}(?: {0,2}[A-Za-z0-9]){10,34}/g;

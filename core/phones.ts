@@ -22,9 +22,15 @@ const BARE = new RegExp(String.raw`${LB}\d{9,12}${RB}`, 'gu');
 const DATE = /^\d{1,4}[./\-]\d{1,2}(?:[./\-]\d{1,4})?$/;
 /** A quantity, not a number to dial: "4155550132 cents". */
 const UNIT_AFTER = /^\s?(?:cents?|usd|eur|gbp|dollars?|euros?|pounds?|kg|km|items?|units?|pcs|times|%)\b/i;
-const ID_KEYWORD = /(?:order|invoice|inv|isbn|issn|ean|case|ticket|ref|reference|account|acct|a\/c|id|tracking|sku|po|serial|transaction|txn|batch|lot|item|no\.|number|#)\W{0,4}$/; // prettier-ignore
+const ID_KEYWORD = /(?:order|invoice|inv|isbn|issn|ean|case|ticket|ref|reference|account|acct|a\/c|id|tracking|sku|po|serial|transaction|txn|batch|lot|item|code|voucher|pin|no\.|number|#)(?:\s+(?:no\.?|number|id|#))?\W{0,4}$/; // prettier-ignore
 const PHONE_KEYWORD =
   /(?:phone|tel|telephone|mobile|cell|call|text|sms|whatsapp|fax|contact|ring|reach|dial)\b[^\d]{0,16}$/;
+
+/** An id keyword ("order no", "invoice", "voucher code") right before, and no phone keyword. */
+function namedAnId(text: string, index: number): boolean {
+  const lead = before(text, index, 24);
+  return ID_KEYWORD.test(lead) && !PHONE_KEYWORD.test(lead);
+}
 
 const isNanp = (region: string): boolean => getCountryCallingCode(region as CountryCode) === '1';
 
@@ -77,10 +83,9 @@ export function detectPhones(text: string, regions: readonly string[]): Hit[] {
   return [
     ...scan(INTL, text, (m) => accept(m, check(m[0]))),
     ...scan(NANP, text, (m) => accept(m, e164(m[0], [regions.find(isNanp) ?? 'US'], false))),
-    ...scan(NATIONAL, text, (m) => accept(m, check(m[0]))),
+    ...scan(NATIONAL, text, (m) => (namedAnId(text, m.index) ? null : accept(m, check(m[0])))),
     ...scan(BARE, text, (m) => {
-      const lead = before(text, m.index, 24);
-      if (ID_KEYWORD.test(lead) && !PHONE_KEYWORD.test(lead)) return null;
+      if (namedAnId(text, m.index)) return null;
       const trunk = m[0].startsWith('0');
       return accept(
         m,
