@@ -3,6 +3,7 @@ import type { Catalog } from '../catalog/catalog';
 import type { Connector } from '../connectors/connector';
 import type { BoundDecision } from '../contract/mission';
 import { actionParamsHash } from '../core/grant';
+import { placeholdersIn } from '../core/personal-data';
 import type { DecisionService } from '../policy/decision-service';
 import { Action, entryAt, parse } from './support';
 
@@ -25,6 +26,21 @@ export function decideActionActivity(deps: {
     const input = parse(DecideActionInput, raw, 'decideAction');
     const entry = entryAt(deps.catalog, input.missionType, input.definitionVersion);
     const { operation, params } = input.action;
+    const deny = (reasons: string[], errors: string[] = []): BoundDecision => ({
+      outcome: 'deny',
+      ruleIds: [],
+      reasons,
+      policyVersion: deps.decisions.policyVersionOf(entry.definition),
+      errors,
+      paramsHash: actionParamsHash(operation, params),
+      engine: entry.definition.decision.engine,
+    });
+    // The reasoning step mapped every pseudonym this mission issued back to its value, in the worker. One
+    // still here was never issued (invented, or another mission's): nothing is decided on a placeholder.
+    const stray = placeholdersIn(params);
+    if (stray.length) {
+      return deny([`params name pseudonyms this mission never issued: ${stray.join(', ')}`], ['unknown_pseudonym']);
+    }
     // Params the connector would refuse are denied here, so the mission ends `denied` with the reason
     // instead of being granted an action that cannot run (policy sees only the attributes it declares).
     const connector = deps.connectors[entry.definition.integration];
@@ -33,15 +49,7 @@ export function decideActionActivity(deps: {
     const check = spec?.kind === 'write' ? spec.params.safeParse(params) : undefined;
     if (check && !check.success) {
       const problems = check.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
-      return {
-        outcome: 'deny',
-        ruleIds: [],
-        reasons: [`params do not satisfy ${operation}: ${problems}`],
-        policyVersion: deps.decisions.policyVersionOf(entry.definition),
-        errors: [],
-        paramsHash: actionParamsHash(operation, params),
-        engine: entry.definition.decision.engine,
-      };
+      return deny([`params do not satisfy ${operation}: ${problems}`]);
     }
     return deps.decisions.decide(entry.definition, { ...input, now: new Date() });
   };

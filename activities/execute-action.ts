@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Catalog } from '../catalog/catalog';
 import type { Connector } from '../connectors/connector';
 import { ConnectorError, runWrite } from '../connectors/connector';
+import { placeholdersIn } from '../core/personal-data';
 import type { DecisionService } from '../policy/decision-service';
 import type { ActivityDeps, GrantKeys } from './deps';
 import { Action, catalogEntry, connectorFor, parse } from './support';
@@ -31,6 +32,15 @@ export function executeActionActivity(deps: {
   return async function executeAction(raw: z.input<typeof ExecuteActionInput>): Promise<{ result: unknown }> {
     const input = parse(ExecuteActionInput, raw, 'executeAction');
     const definition = catalogEntry(deps.catalog, input.missionType).definition;
+    // Defence in depth: policy already denied such params; a placeholder is never written to a system.
+    const stray = placeholdersIn(input.action.params);
+    if (stray.length) {
+      throw ApplicationFailure.create({
+        type: 'UnknownPseudonym',
+        nonRetryable: true,
+        message: `${input.action.operation} refused: params name pseudonyms this mission never issued: ${stray.join(', ')}`,
+      });
+    }
     const ctx = {
       missionId: input.missionId,
       actionId: input.action.actionId,

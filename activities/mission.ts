@@ -18,7 +18,7 @@ export type { ActivityDeps, GrantKeys } from './deps';
 export function createMissionActivities(deps: ActivityDeps) {
   const activities = {
     loadMission: loadMissionActivity(deps.catalog, deps.trustedSigners),
-    reason: reasonActivity(deps.catalog, deps.reasoning),
+    reason: reasonActivity(deps.catalog, deps.reasoning, deps.connectors),
     readData: readDataActivity(deps.connectors),
     decideAction: decideActionActivity(deps),
     mintGrant: mintGrantActivity(deps.grants, deps.trustedSigners),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Connector } from '../connectors/connector';
 import { ConnectorError, runRead } from '../connectors/connector';
 import { JsonObject } from '../core/mission';
+import { placeholdersIn } from '../core/personal-data';
 import { connectorFor, parse } from './support';
 
 export const ReadDataInput = z.object({
@@ -19,6 +20,15 @@ export type ReadResult = { ok: true; result: unknown } | { ok: false; refused: s
 export function readDataActivity(connectors: Record<string, Connector>) {
   return async function readData(raw: z.input<typeof ReadDataInput>): Promise<ReadResult> {
     const input = parse(ReadDataInput, raw, 'readData');
+    // Issued pseudonyms were mapped back when the step was reasoned; one left is not this mission's.
+    const stray = placeholdersIn(input.params);
+    if (stray.length) {
+      return {
+        ok: false,
+        refused: `params name pseudonyms this mission never issued: ${stray.join(', ')}`,
+        code: 'unknown_pseudonym',
+      };
+    }
     try {
       const result = runRead(connectorFor(connectors, input.integration), input.operation, input.params, input.scopes, {
         missionId: input.missionId,

@@ -44,6 +44,8 @@ const CoreEnv = z.object({
   MANDATE_NOTIFY_WEBHOOK: z.url({ protocol: /^https?$/ }).optional(),
   /** The worker's Ed25519 grant key pair (JSON); created on first start when missing. */
   MANDATE_GRANT_KEY_FILE: z.string().min(1).optional(),
+  /** The worker's secret for keyed pseudonyms (32 random bytes, base64); created on first start when missing. */
+  MANDATE_PSEUDONYM_KEY_FILE: z.string().min(1).optional(),
   /** Who the CLI acts as where an identity is stated (default: the login name). */
   MANDATE_USER: optionalText,
   /** The keys trusted to sign votes, starts and controls: a JSON file or the JSON (see config/trusted-signers.ts). */
@@ -82,6 +84,7 @@ export interface MandateConfig {
   approvalsPort: number;
   notifyWebhook?: string;
   grantKeyFile: string;
+  pseudonymKeyFile: string;
   /** Who the CLI acts as where an identity is stated. */
   user: string;
   /** The approver CLI's stored login: `$XDG_CONFIG_HOME/mandate/credentials.json` (default `~/.config/…`). */
@@ -115,6 +118,7 @@ export function loadConfig(env: Env = process.env): MandateConfig {
     approvalsPort: c.MANDATE_APPROVALS_PORT,
     notifyWebhook: c.MANDATE_NOTIFY_WEBHOOK,
     grantKeyFile: resolve(c.MANDATE_GRANT_KEY_FILE ?? `${dataDir}/keys/grant-ed25519.json`),
+    pseudonymKeyFile: resolve(c.MANDATE_PSEUDONYM_KEY_FILE ?? `${dataDir}/keys/pseudonym-hmac.key`),
     user: c.MANDATE_USER ?? userInfo().username,
     credentialsFile: join(c.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'mandate', 'credentials.json'),
     trustedSigners: c.MANDATE_TRUSTED_SIGNERS,

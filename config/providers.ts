@@ -1,3 +1,4 @@
+import { isSupportedCountry } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import type { Env } from './schema';
 import { ConfigError } from './schema';
@@ -48,6 +49,22 @@ const ProviderEnv = z.object({
       )
       .pipe(z.array(z.enum(PROVIDER_NAMES, { error: `expected names from ${PROVIDER_NAMES.join(', ')}` }))),
   ),
+  /** Regions whose national phone formats the personal-data detector recognises (ISO 3166 alpha-2). */
+  MANDATE_PHONE_REGIONS: withDefault('US,GB,DE,FR').pipe(
+    z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((r) => r.trim().toUpperCase())
+          .filter(Boolean),
+      )
+      .pipe(
+        z
+          .array(z.string().refine((r) => isSupportedCountry(r), 'expected ISO 3166 region codes such as US,GB,DE'))
+          .min(1),
+      ),
+  ),
   /** Per-request timeout of one model call, in milliseconds. */
   MANDATE_PROVIDER_TIMEOUT_MS: withDefault('60000').pipe(
     z
@@ -75,6 +92,8 @@ export interface ProviderConfig {
   ollama: { id: string; model: string; host: string; apiKey?: Secret };
   /** Provider names inside the deployment boundary; `offline` always is (it never leaves the process). */
   boundaryInside: ReadonlySet<ProviderName>;
+  /** Regions whose national phone formats are recognised when pseudonymising for providers outside. */
+  phoneRegions: string[];
   timeoutMs: number;
   /** Prices configured on top of the built-in ones. */
   prices: Record<string, Price>;
@@ -107,6 +126,7 @@ export function parseProviderConfig(env: Env): ProviderConfig {
       apiKey: secret(e.OLLAMA_API_KEY),
     },
     boundaryInside: new Set<ProviderName>([...e.MANDATE_BOUNDARY_INSIDE, 'offline']),
+    phoneRegions: e.MANDATE_PHONE_REGIONS,
     timeoutMs: e.MANDATE_PROVIDER_TIMEOUT_MS,
     prices: e.MANDATE_PRICES ?? {},
   };

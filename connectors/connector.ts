@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { PersonalDataMap } from '../core/personal-data';
 import { verifyGrant } from '../core/grant';
 
 /**
@@ -13,6 +14,13 @@ export interface OperationSpec<P = unknown, R = unknown> {
   scope: string;
   description: string;
   params: z.ZodType<P>;
+  /**
+   * Which fields of the result hold personal data, and of what kind (`{"customer.name": "name"}`; arrays
+   * are walked, so `payments.cardNumber` covers every payment). Declared fields are pseudonymised whole
+   * before data leaves the deployment boundary; `free_text` fields and undeclared ones go through the
+   * detector. Optional: an operation that declares nothing is detected field by field.
+   */
+  personalData?: PersonalDataMap;
   run(params: P, ctx: OperationContext): R;
   /**
    * Writes only: the recorded result when this action (missionId/actionId) already took effect. A

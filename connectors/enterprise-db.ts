@@ -40,13 +40,13 @@ export function createEnterpriseDb(path: string): Connector & { db: Database.Dat
   const op = <P, R>(spec: OperationSpec<P, R>) => spec as unknown as OperationSpec<never, unknown>;
 
   const getCase = db.prepare(
-    `SELECT c.case_id, c.customer_id, c.order_id, c.subject, c.requested_refund_cents, c.status, c.opened_at,
-            cu.name, cu.email
+    `SELECT c.case_id, c.customer_id, c.order_id, c.subject, c.description, c.requested_refund_cents, c.status,
+            c.opened_at, cu.name, cu.email, cu.phone, cu.address
        FROM cases c JOIN customers cu ON cu.customer_id = c.customer_id WHERE c.case_id = ?`,
   );
   const getOrder = db.prepare('SELECT * FROM orders WHERE order_id = ?');
   const getPayments = db.prepare(
-    'SELECT payment_id, amount_cents, method, captured_at FROM payments WHERE order_id = ?',
+    'SELECT payment_id, amount_cents, method, card_number, captured_at FROM payments WHERE order_id = ?',
   );
   const getRefunds = db.prepare(
     'SELECT refund_id, amount_cents, created_at FROM refunds WHERE order_id = ? ORDER BY created_at',
@@ -101,6 +101,14 @@ export function createEnterpriseDb(path: string): Connector & { db: Database.Dat
       scope: 'cases:read',
       description: 'A support case with its customer',
       params: z.object({ caseId }).strict(),
+      personalData: {
+        'customer.name': 'name',
+        'customer.email': 'email',
+        'customer.phone': 'phone',
+        'customer.address': 'address',
+        subject: 'free_text',
+        description: 'free_text',
+      },
       run: ({ caseId: id }) => {
         const row = getCase.get(id) as Record<string, string | number> | undefined;
         if (!row) throw new ConnectorError(`case ${id} does not exist`, 'not_found');
@@ -108,10 +116,17 @@ export function createEnterpriseDb(path: string): Connector & { db: Database.Dat
           caseId: row.case_id,
           orderId: row.order_id,
           subject: row.subject,
+          description: row.description,
           requestedRefundCents: row.requested_refund_cents,
           status: row.status,
           openedAt: row.opened_at,
-          customer: { customerId: row.customer_id, name: row.name, email: row.email },
+          customer: {
+            customerId: row.customer_id,
+            name: row.name,
+            email: row.email,
+            phone: row.phone,
+            address: row.address,
+          },
         };
       },
     }),
@@ -120,6 +135,7 @@ export function createEnterpriseDb(path: string): Connector & { db: Database.Dat
       scope: 'orders:read',
       description: 'An order with its payments and age in days',
       params: z.object({ orderId }).strict(),
+      personalData: { 'payments.card_number': 'payment' },
       run: ({ orderId: id }, ctx) => {
         const row = getOrder.get(id) as Record<string, string | number> | undefined;
         if (!row) throw new ConnectorError(`order ${id} does not exist`, 'not_found');

@@ -295,6 +295,8 @@ export interface CarriedState {
   executedActions: string[];
   usage: { inputTokens: number; outputTokens: number; costUsd: number };
   context: Record<string, unknown>;
+  /** Which operation filled each read context entry (`as` → operation): it declares their personal data. */
+  reads?: Record<string, string>;
   observations: Observation[];
   settled: Record<string, ApprovalOutcome>;
   trustedSigners: TrustedSigner[];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PersonalDataMap } from './personal-data';
 
 /**
  * The mission domain: definitions (data in `missions/<type>/`) and reasoning steps. These schemas
@@ -67,6 +68,8 @@ export const MissionDefinition = z
     integration: identifier,
     /** JSON Schema of the mission input; validated before start and again when the mission loads. */
     inputSchema: JsonObject,
+    /** Input fields holding personal data (`{"customerName": "name"}`), pseudonymised outside the boundary. Optional, so definitions without it keep their version. */
+    inputPersonalData: PersonalDataMap.optional(),
     reasoning: z
       .object({
         /** `provider:model`; a mission can be started with another (`--provider`). */

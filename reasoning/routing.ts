@@ -1,12 +1,17 @@
 import type { DataClass } from '../core/mission';
-import type { RedactionKind } from '../core/redaction';
-import { REDACTION_KINDS, redactJson } from '../core/redaction';
+import type { PersonalDataMap, PseudonymCounts } from '../core/personal-data';
+import { mapDeclared, zeroCounts } from '../core/personal-data';
+import type { Redactor } from '../core/redaction';
+import { createRedactor, redactWith } from '../core/redaction';
 import type { ReasoningRequest } from './provider';
+import type { MissionPseudonyms } from './pseudonyms';
+import { pseudonymKindOf } from './pseudonyms';
 
 /**
  * Which providers may see a mission's data, and in what form. Public and internal data may go to
  * any provider; confidential and restricted data only to providers inside the deployment boundary.
- * Providers outside the boundary never see personal data: their context and history are redacted.
+ * Providers outside the boundary never see personal data: declared fields are pseudonymised whole,
+ * everything else goes through the detector.
  */
 
 /** Provider names (the part of `provider:model` before the colon) inside the deployment boundary. */
@@ -46,22 +51,68 @@ export function allowedProviders(
   return decision;
 }
 
+/** How to pseudonymise one mission's request: its pseudonyms and, per context entry, the declared fields. */
+export interface Privacy {
+  pseudonyms: MissionPseudonyms;
+  /** Context entry name (`input`, a read's `as`, `lastAction`) → the personal data its fields hold. */
+  classification: Record<string, PersonalDataMap>;
+}
+
 export interface PreparedRequest {
   request: ReasoningRequest;
-  /** Occurrences replaced per kind. Counts only: the redacted values are never returned. */
-  redactions: Record<RedactionKind, number>;
+  /** Occurrences replaced per kind. Counts only: the values never leave the worker. */
+  redactions: PseudonymCounts;
 }
 
-const noRedactions = (): Record<RedactionKind, number> =>
-  Object.fromEntries(REDACTION_KINDS.map((k) => [k, 0])) as Record<RedactionKind, number>;
+const addCounts = (a: PseudonymCounts, b: PseudonymCounts): PseudonymCounts =>
+  Object.fromEntries(Object.entries(a).map(([k, n]) => [k, n + b[k as keyof PseudonymCounts]])) as PseudonymCounts;
 
 /**
- * The request as a provider may see it. Inside the boundary it is unchanged; outside, the context and
- * the history go through one {@link redactJson} pass (so `[EMAIL_1]` means the same address in both).
+ * The request as a provider may see it. Inside the boundary it is unchanged. Outside, every declared
+ * field of the context becomes its pseudonym; every other string (free text, undeclared fields, object
+ * keys, the history) goes through the detector, which also knows the declared values, so "Jane Doe"
+ * in a case note becomes the same pseudonym as the customer's declared name.
  */
-export function prepareForProvider(request: ReasoningRequest, inside: boolean): PreparedRequest {
-  if (inside) return { request, redactions: noRedactions() };
-  const { value, counts } = redactJson({ context: request.context, history: request.history });
-  const redacted = value as Pick<ReasoningRequest, 'context' | 'history'>;
-  return { request: { ...request, context: redacted.context, history: redacted.history }, redactions: counts };
+export function prepareForProvider(request: ReasoningRequest, inside: boolean, privacy: Privacy): PreparedRequest {
+  if (inside) return { request, redactions: zeroCounts() };
+  const { pseudonyms, classification } = privacy;
+  const declared = zeroCounts();
+  const declaredIn = (name: string): PersonalDataMap =>
+    Object.hasOwn(classification, name) ? classification[name] : {};
+  // First every declared value, so the detector knows them all before it reads any free text.
+  const pseudonymise = (leaf: unknown, kind: keyof typeof declared | 'free_text', redactor?: Redactor): unknown => {
+    if (kind === 'free_text') return redactor ? redactText(redactor, leaf) : leaf;
+    if (leaf === null || leaf === undefined || typeof leaf === 'boolean' || String(leaf).trim() === '') return leaf;
+    const as = pseudonymKindOf(kind as Parameters<typeof pseudonymKindOf>[0], String(leaf));
+    if (redactor) declared[as]++;
+    return pseudonyms.declare(as, String(leaf));
+  };
+  for (const [name, value] of Object.entries(request.context)) {
+    mapDeclared(value, {
+      declared: declaredIn(name),
+      visit: (leaf, kind) => pseudonymise(leaf, kind),
+      undeclared: (leaf) => leaf,
+    });
+  }
+  const redactor = createRedactor({
+    known: pseudonyms.known,
+    phoneRegions: pseudonyms.phoneRegions,
+    placeholder: (kind, value, raw) => pseudonyms.pseudonym(kind, raw, value),
+  });
+  const context = Object.fromEntries(
+    Object.entries(request.context).map(([name, value]) => [
+      redactor.apply(name),
+      mapDeclared(value, {
+        declared: declaredIn(name),
+        visit: (leaf, kind) => pseudonymise(leaf, kind, redactor),
+        undeclared: (leaf) => redactWith(redactor, leaf),
+        key: (key) => redactor.apply(key),
+      }),
+    ]),
+  );
+  const history = request.history.map((h) => ({ kind: h.kind, summary: redactor.apply(h.summary) }));
+  return { request: { ...request, context, history }, redactions: addCounts(declared, redactor.counts) };
 }
+
+const redactText = (redactor: Redactor, leaf: unknown): unknown =>
+  typeof leaf === 'string' ? redactor.apply(leaf) : leaf;

@@ -6,6 +6,7 @@ import { Catalog } from '../catalog/catalog';
 import type { ProviderConfig } from '../config';
 import type { TrustedSigner } from '../contract/mission';
 import { parseProviderConfig } from '../config';
+import { randomBytes } from 'node:crypto';
 import { ensureSecretFile } from '../config/key-files';
 import { createEnterpriseDb } from '../connectors/enterprise-db';
 import { generateEd25519KeyPair } from '../core/ed25519';
@@ -27,6 +28,8 @@ export interface WorkerDepsOptions {
   grantKeys?: GrantKeys;
   /** Where a generated grant key pair is kept (0600). Default: next to the enterprise database. */
   grantKeyFile?: string;
+  /** The secret for keyed pseudonyms (32+ bytes, base64, 0600). Default: `keys/pseudonym-hmac.key` next to the database. */
+  pseudonymKeyFile?: string;
   /** Provider settings (default: none configured, so only the offline provider can answer). */
   providerConfig?: ProviderConfig;
   /** Reasoning providers instead of those built from `providerConfig` (scripted test providers). */
@@ -62,6 +65,8 @@ export function buildWorkerDeps(options: WorkerDepsOptions): WorkerDeps {
       boundary: options.boundary ?? providerConfig.boundaryInside,
       prices: priceTable(providerConfig),
       validationRetries: 2,
+      pseudonymKey: loadOrCreatePseudonymKey(options.pseudonymKeyFile ?? join(dir, 'keys', 'pseudonym-hmac.key')),
+      phoneRegions: providerConfig.phoneRegions,
     },
     trustedSigners: options.trustedSigners,
     faults: options.faults,
@@ -78,4 +83,15 @@ export function loadOrCreateGrantKeys(path: string, lifetimeMs = GRANT_MAX_LIFET
     publicKeys: { [stored.keyId]: stored.publicKeyPem },
     lifetimeMs,
   };
+}
+
+/**
+ * Reads the worker's pseudonym key, or creates one (readable by this user only). Every worker of a
+ * deployment must hold the same key for a mission's pseudonyms to stay the same across workers.
+ */
+export function loadOrCreatePseudonymKey(path: string): Uint8Array {
+  const { text } = ensureSecretFile(path, () => ({ secret: `${randomBytes(32).toString('base64')}\n` }));
+  const key = Buffer.from(text.trim(), 'base64');
+  if (key.length < 32) throw new Error(`${path}: a pseudonym key must hold at least 32 bytes (base64)`);
+  return key;
 }

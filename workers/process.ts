@@ -31,6 +31,7 @@ export async function startConfiguredWorker(
     trustedSigners,
     catalogDir: config.catalogDir,
     grantKeyFile: config.grantKeyFile,
+    pseudonymKeyFile: config.pseudonymKeyFile,
     providerConfig: config.providers,
     notify: { webhookUrl: config.notifyWebhook, file: `${config.dataDir}/approval-notices.jsonl` },
   });

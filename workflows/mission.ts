@@ -10,6 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MissionActivities } from '../activities/mission';
+import type { ReasonResult } from '../activities/reason';
 import { observationsQuery, stateQuery } from '../contract/messages';
 import type {
   MissionArgs,
@@ -66,6 +67,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
   let signers: TrustedSigner[] = carried?.trustedSigners ?? [];
   let initiatorKey = carried?.initiatorKey;
   const context: Record<string, unknown> = carried?.context ?? { input: args.input };
+  const reads: Record<string, string> = carried?.reads ?? {};
   let status: MissionStatus = 'running';
   let definition: MissionDefinition | undefined = carried?.definition;
   let definitionVersion = carried?.definitionVersion;
@@ -159,6 +161,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
           executedActions: executed,
           usage,
           context,
+          reads,
           observations: rail.observations,
           settled: gate.settled,
           trustedSigners: signers,
@@ -175,6 +178,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
         stepIndex,
         context,
         history,
+        reads,
         ...(args.provider ? { provider: args.provider } : {}),
       });
       const { step } = reply;
@@ -193,6 +197,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
         usage: reply.usage,
         next: step.next.kind,
         ...(redacted ? { redactions: reply.redactions } : {}),
+        ...(reply.reidentified?.length ? { reidentified: reply.reidentified } : {}),
         ...(reply.failovers.length ? { failovers: reply.failovers } : {}),
         ...(reply.invalidReplies ? { invalidReplies: reply.invalidReplies } : {}),
       });
@@ -211,9 +216,11 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
         });
         if (read.ok) {
           context[next.as] = read.result;
-          rail.observe('read', `read ${next.operation} into ${next.as}`, {
+          reads[next.as] = next.operation;
+          rail.observe('read', `read ${next.operation} into ${next.as}${mappedBack(reply.reidentified)}`, {
             operation: next.operation,
             params: next.params,
+            ...(reply.reidentified?.length ? { reidentified: reply.reidentified } : {}),
           });
         } else {
           context[next.as] = { refused: read.refused };
@@ -231,7 +238,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
         params: next.params,
         rationale: next.rationale,
       };
-      const ended = await governAndExecute(def, version, action);
+      const ended = await governAndExecute(def, version, action, reply.reidentified ?? []);
       if (ended) return finish(ended.verdict, ended.summary);
     }
   } catch (err) {
@@ -249,8 +256,12 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
     def: MissionDefinition,
     version: string,
     action: ProposedAction,
+    reidentified: ReasonResult['reidentified'],
   ): Promise<{ verdict: MissionVerdict; summary: string } | undefined> {
-    rail.observe('proposal', `proposes ${action.actionId}: ${action.operation}`, { ...action });
+    rail.observe('proposal', `proposes ${action.actionId}: ${action.operation}${mappedBack(reidentified)}`, {
+      ...action,
+      ...(reidentified.length ? { reidentified } : {}),
+    });
     const decision = await decideAction({
       missionId,
       missionType: args.missionType,
@@ -317,6 +328,11 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
       result: result as Record<string, unknown>,
     });
     return undefined;
+  }
+
+  /** Names (never values) the fields where the worker mapped a provider's pseudonyms back. */
+  function mappedBack(fields: ReasonResult['reidentified'] | undefined): string {
+    return fields?.length ? ` (pseudonyms mapped back in ${fields.map((f) => f.field).join(', ')})` : '';
   }
 
   function haltedOutcome(): { verdict: MissionVerdict; summary: string } {

@@ -6,6 +6,7 @@ import { benchDecisions } from './decisions';
 import { benchAudit } from './audit';
 import { startBaselineWorker } from './baseline-worker';
 import { benchGovernance } from './governance';
+import { benchRedaction } from './redaction';
 
 /**
  * `npm run bench [-- --missions N]`: starts its own dev server and worker, runs each benchmark,
@@ -52,12 +53,22 @@ async function main(): Promise<void> {
     console.log(`  raw statefulIsAuthorized ${decisions.raw.perSecond} decisions/s`);
     console.log(`  service/raw ratio       ${decisions.ratio}`);
 
+    console.log('Redaction for providers outside the boundary (detector + keyed pseudonyms) vs a plain copy');
+    benchRedaction(0.2); // warm-up
+    const redaction = benchRedaction(2);
+    console.log(
+      `  redaction               ${redaction.redaction.mbPerSecond} MB/s (${redaction.megabytes} MB, ${redaction.strings} strings)`,
+    );
+    console.log(`  plain copy              ${redaction.copy.mbPerSecond} MB/s`);
+    console.log(`  redaction/copy ratio    ${redaction.ratio}`);
+
     const report = {
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.version },
       governance,
       audit,
       decisions,
+      redaction,
     };
     const dir = resolve(__dirname, '..', '..', 'bench', 'results');
     mkdirSync(dir, { recursive: true });

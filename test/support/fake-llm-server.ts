@@ -18,6 +18,8 @@ export interface CannedReply {
   body?: unknown;
   /** Sent as is, e.g. to test a malformed body. */
   raw?: string;
+  /** Builds the JSON body from the request, as a model answers what it was shown. Overrides `body`. */
+  reply?: (request: RecordedRequest) => unknown;
   /** Wait this long before answering (to exercise client timeouts). */
   delayMs?: number;
 }
@@ -114,8 +116,18 @@ export class FakeLlmServer {
         return;
       }
       const send = (): void => {
+        let body: string;
+        try {
+          body = reply.raw ?? JSON.stringify((reply.reply ? reply.reply(this.requests.at(-1)!) : reply.body) ?? {});
+        } catch (err) {
+          const message = `canned reply for ${route} failed: ${(err as Error).message}`;
+          this.failures.push(message);
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { message: `fake-llm-server: ${message}`, type: 'fake_server_error' } }));
+          return;
+        }
         res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
-        res.end(reply.raw ?? JSON.stringify(reply.body ?? {}));
+        res.end(body);
       };
       if (!reply.delayMs) return send();
       const timer = setTimeout(() => {

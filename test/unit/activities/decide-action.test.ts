@@ -48,3 +48,39 @@ test.each([
   expect(decision.reasons[0]).toMatch(problem);
   expect(decision.policyVersion).toMatch(/^[0-9a-f]{64}$/);
 });
+
+test('params naming a pseudonym the mission never issued are denied before policy, with a code', async () => {
+  const decision = await decideFor({ ...refund, reason: 'refund for [NAME_K3J9QX2A]' });
+  expect(decision).toMatchObject({
+    outcome: 'deny',
+    ruleIds: [],
+    errors: ['unknown_pseudonym'],
+    reasons: ['params name pseudonyms this mission never issued: [NAME_K3J9QX2A]'],
+  });
+});
+
+test('reads and executions refuse such params too', async () => {
+  const { readData, executeAction } = createMissionActivities(deps);
+  await expect(
+    readData({
+      missionId: 'm-1',
+      integration: 'enterprise-db',
+      operation: 'cases.get',
+      params: { caseId: '[EMAIL_1]' },
+      scopes: ['cases:read'],
+    }),
+  ).resolves.toEqual({
+    ok: false,
+    code: 'unknown_pseudonym',
+    refused: 'params name pseudonyms this mission never issued: [EMAIL_1]',
+  });
+  await expect(
+    executeAction({
+      missionId: 'm-1',
+      missionType: 'customer-refund',
+      integration: 'enterprise-db',
+      action: { actionId: 'a1', operation: 'refunds.issue', params: { ...refund, reason: '[NAME_1]' }, rationale: 'x' },
+      grant: {},
+    }),
+  ).rejects.toMatchObject({ type: 'UnknownPseudonym', nonRetryable: true });
+});

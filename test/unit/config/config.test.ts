@@ -22,6 +22,8 @@ describe('loadConfig', () => {
       logLevel: 'info',
       approvalsPort: 8780,
       grantKeyFile: join(resolve('.mandate'), 'keys', 'grant-ed25519.json'),
+      pseudonymKeyFile: join(resolve('.mandate'), 'keys', 'pseudonym-hmac.key'),
+      providers: { phoneRegions: ['US', 'GB', 'DE', 'FR'] },
       audit: { store: 'fs', dir: join(resolve('.mandate'), 'audit'), origin: 'mandate/audit/default' },
       tools: { path: '/usr/bin' },
     });
@@ -43,6 +45,8 @@ describe('loadConfig', () => {
         MANDATE_TEMPORAL_UI_PORT: '65535',
         MANDATE_NOTIFY_WEBHOOK: 'https://hooks.example.com/mandate',
         MANDATE_GRANT_KEY_FILE: 'keys/grant.json',
+        MANDATE_PSEUDONYM_KEY_FILE: 'keys/pseudonyms.key',
+        MANDATE_PHONE_REGIONS: 'gb, ie',
       }),
     ).toMatchObject({
       temporal: { address: 'temporal.internal:7233', namespace: 'prod', taskQueue: 'refunds', uiPort: 65535 },
@@ -53,7 +57,15 @@ describe('loadConfig', () => {
       approvalsPort: 9000,
       notifyWebhook: 'https://hooks.example.com/mandate',
       grantKeyFile: resolve('keys/grant.json'),
+      pseudonymKeyFile: resolve('keys/pseudonyms.key'),
+      providers: { phoneRegions: ['GB', 'IE'] },
     });
+  });
+
+  it('refuses phone regions that are not ISO 3166 codes libphonenumber knows', () => {
+    expect(configError({ MANDATE_PHONE_REGIONS: 'US,UK' }).message).toMatch(
+      /MANDATE_PHONE_REGIONS\.1: expected ISO 3166 region codes such as US,GB,DE/,
+    );
   });
 
   it('refuses a notify webhook that is not an http(s) URL', () => {

@@ -108,15 +108,52 @@ describe('enterprise-db reads', () => {
     });
   });
 
+  it('declares personal data only on fields its reads return', () => {
+    const declared = (operation: string) => Object.keys(db.operations[operation].personalData ?? {});
+    const has = (value: unknown, path: string): boolean => {
+      const [head, ...rest] = path.split('.');
+      if (Array.isArray(value)) return value.length > 0 && value.every((item) => has(item, path));
+      if (value === null || typeof value !== 'object' || !Object.hasOwn(value, head)) return false;
+      return rest.length === 0 || has((value as Record<string, unknown>)[head], rest.join('.'));
+    };
+    const caseRow = read('cases.get', { caseId: 'CASE-1001' });
+    const order = read('orders.get', { orderId: 'ORD-5001' });
+    expect(declared('cases.get').filter((p) => !has(caseRow, p))).toEqual([]);
+    expect(declared('orders.get').filter((p) => !has(order, p))).toEqual([]);
+    expect(declared('cases.get')).toEqual(
+      expect.arrayContaining(['customer.name', 'customer.email', 'customer.phone', 'customer.address', 'description']),
+    );
+  });
+
+  it('brings a database seeded before personal data columns existed up to date', () => {
+    db.close();
+    const old = join(dir, 'old.db');
+    const Sqlite = jest.requireActual<typeof Database>('better-sqlite3');
+    const raw = new Sqlite(old);
+    raw.exec('CREATE TABLE customers (customer_id TEXT PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL)');
+    raw.close();
+    seedEnterpriseDb(old, { now: NOW });
+    db = createEnterpriseDb(old);
+    const columns = (db.db.prepare('PRAGMA table_info(customers)').all() as { name: string }[]).map((c) => c.name);
+    expect(columns).toEqual(['customer_id', 'name', 'email', 'phone', 'address']);
+  });
+
   it('cases.get returns the case with its customer', () => {
     expect(read('cases.get', { caseId: 'CASE-1002' })).toEqual({
       caseId: 'CASE-1002',
       orderId: 'ORD-5002',
       subject: 'Espresso machine leaks',
+      description: 'Die Maschine leckt. Erreichbar unter 030 901820, Jürgen Müller.',
       requestedRefundCents: 45000,
       status: 'open',
       openedAt: daysAgo(18),
-      customer: { customerId: 'CUS-1002', name: 'Customer 1002', email: 'customer1002@example.com' },
+      customer: {
+        customerId: 'CUS-1002',
+        name: 'Jürgen Müller',
+        email: 'jürgen@müller.de',
+        phone: '+49 30 901820',
+        address: 'Hauptstraße 5, 10115 Berlin',
+      },
     });
     expect(read('cases.get', { caseId: 'CASE-1007' })).toMatchObject({ status: 'closed', requestedRefundCents: 2000 });
   });
@@ -130,7 +167,15 @@ describe('enterprise-db reads', () => {
       totalCents: 6000,
       currency: 'USD',
       status: 'delivered',
-      payments: [{ payment_id: 'PAY-5004', amount_cents: 6000, method: 'card', captured_at: daysAgo(200) }],
+      payments: [
+        {
+          payment_id: 'PAY-5004',
+          amount_cents: 6000,
+          method: 'card',
+          card_number: '6011 1111 1111 1117',
+          captured_at: daysAgo(200),
+        },
+      ],
     });
     // The age follows the clock of the caller, not the clock of the seed.
     const later = runRead(

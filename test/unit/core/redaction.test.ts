@@ -3,6 +3,9 @@ import { ibanValid, luhnValid, redact, redactJson } from '../../../core/redactio
 import type { RedactionKind } from '../../../core/redaction';
 
 const counts = (partial: Partial<Record<RedactionKind, number>>): Record<RedactionKind, number> => ({
+  name: 0,
+  address: 0,
+  payment: 0,
   email: 0,
   phone: 0,
   card: 0,
@@ -65,13 +68,15 @@ describe('redact', () => {
     expect(r.text).toBe('SSN [NATIONAL_ID_1]; 000-12-3456 666-12-3456 912-12-3456 123-00-4567 123-45-0000');
   });
 
-  it('redacts UK NINOs with an allocatable prefix only', () => {
-    // QQ is HMRC's specimen prefix (Q is never a first letter); GB is reserved; O is never a second letter.
-    const r = redact('NI AB123456C or AB 12 34 56 C; not QQ123456C, GB123456A, AO123456A, DA123456B, AB123456E');
+  it('redacts UK NINOs in their common spellings, HMRC specimen prefixes included', () => {
+    // QQ is HMRC's specimen prefix: people write it in examples and test data, so it is treated as a real one.
+    const r = redact('NI AB123456C or AB 12 34 56 C or QQ 12 34 56 C or qq-12-34-56-c; not AB123456E or ab123456c');
     expect(r.text).toBe(
-      'NI [NATIONAL_ID_1] or [NATIONAL_ID_1]; not QQ123456C, GB123456A, AO123456A, DA123456B, AB123456E',
+      'NI [NATIONAL_ID_1] or [NATIONAL_ID_1] or [NATIONAL_ID_2] or qq-12-34-56-c; not AB123456E or ab123456c',
     );
-    expect(r.counts).toEqual(counts({ national_id: 2 }));
+    expect(r.counts).toEqual(counts({ national_id: 3 }));
+    // Lower case counts only right after a keyword.
+    expect(redact('national insurance number: qq 12 34 56 c').text).toBe('national insurance number: [NATIONAL_ID_1]');
   });
 
   it('redacts emails', () => {
