@@ -9,7 +9,7 @@ module.exports = {
   // Two cores: integration suites each run a worker; more parallelism only adds contention.
   maxWorkers: 2,
   // Integration suites wait on real workflows; unit tests finish far below this.
-  testTimeout: 180_000,
+  testTimeout: 300_000,
   projects: [
     {
       displayName: 'unit',

@@ -142,7 +142,8 @@ test('pause stops a waiting mission (status paused); resume lets it be approved 
 // Scoped to this suite's task queue: the dev server is shared with other suites' missions.
 test('halt --all with 20 running missions: all end halted, zero actions executed', async () => {
   const ids = await Promise.all(Array.from({ length: 20 }, () => startRefund(t.client, t.taskQueue, 'CASE-1003')));
-  await Promise.all(ids.map((id) => waitForState(t.client, id, awaitingApproval)));
+  // Bounded generously: 20 missions each take several workflow tasks, slow on a busy 2-core machine.
+  await Promise.all(ids.map((id) => waitForState(t.client, id, awaitingApproval, 300_000)));
   // Visibility is eventually consistent: wait until the batch query sees all 20.
   let halted: string[] = [];
   for (let i = 0; i < 50 && ids.some((id) => !halted.includes(id)); i++) {
@@ -167,4 +168,4 @@ test('halt --all with 20 running missions: all end halted, zero actions executed
   await expect(
     castSigned(t.client, ids[0], { actionId: 'a1', decision: 'approve', approver: 'sam', roles: ['supervisor'] }),
   ).rejects.toThrow(/closed/);
-});
+}, 600_000);

@@ -236,7 +236,7 @@ test('the Explain rail and the status stay live on an open detail page', async (
     body: { decision: 'approve', reason: 'checked' },
   });
   expect(approved.status).toBe(200);
-  await page.locator('#status', { hasText: 'completed' }).waitFor({ timeout: 20_000 });
+  await page.locator('#status', { hasText: 'completed' }).waitFor({ timeout: 90_000 });
   expect(await page.textContent('#rail')).toMatch(/approval[\s\S]*execution[\s\S]*finish/);
   expect(await page.locator('#rail li.fresh').count()).toBeGreaterThan(0);
 });
