@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { createLocalToken } from '../../../approvals-ui/local-tokens';
 import { createApprovalsService } from '../../../approvals-ui/server';
 import type { ApprovalsServiceOptions } from '../../../approvals-ui/server';
+import { openStore } from '../../../approvals-ui/store';
+import type { ApprovalsStore } from '../../../approvals-ui/store';
 import type { DefinitionOverrides } from '../../../catalog/catalog';
 import type { TestContext } from '../../harness/context';
 import { catalog } from '../helpers';
@@ -28,20 +30,30 @@ export interface RunningService {
   tokensFile: string;
   /** The service's signing key: the test run's approvals key, which the harness's workers trust. */
   keys: typeof testKeys.approvals;
+  /** Its sessions, counters and recent decisions (a SQLite file of its own unless one was passed in). */
+  store: ApprovalsStore;
   close(): Promise<void>;
 }
 
-/** Starts the approvals service on 127.0.0.1 (a free port) over the context's client. */
+/**
+ * Starts the approvals service on 127.0.0.1 (a free port) over the context's client. Instances
+ * given the same `store` and `tokensFile` act as one service behind a load balancer.
+ */
 export async function startService(
   t: TestContext,
-  options: Partial<ApprovalsServiceOptions> = {},
+  options: Partial<ApprovalsServiceOptions> & { tokens?: Record<Person, string> } = {},
   host = '127.0.0.1',
   port = 0,
 ): Promise<RunningService> {
-  const tokensFile = join(mkdtempSync(join(tmpdir(), 'mandate-approvals-')), 'tokens.json');
-  const tokens = Object.fromEntries(
-    Object.entries(PEOPLE).map(([name, p]) => [name, createLocalToken(tokensFile, p.subject, [...p.roles])]),
-  ) as Record<Person, string>;
+  const dir = mkdtempSync(join(tmpdir(), 'mandate-approvals-'));
+  const tokensFile = options.tokensFile ?? join(dir, 'tokens.json');
+  const tokens =
+    options.tokens ??
+    (Object.fromEntries(
+      Object.entries(PEOPLE).map(([name, p]) => [name, createLocalToken(tokensFile, p.subject, [...p.roles])]),
+    ) as Record<Person, string>);
+  const ownStore = !options.store;
+  const store = options.store ?? (await openStore(`sqlite:${join(dir, 'approvals.db')}`));
   const keys = testKeys.approvals;
   const app = createApprovalsService({
     client: t.client,
@@ -50,6 +62,7 @@ export async function startService(
     tokensFile,
     signingKeyPem: keys.privateKeyPem,
     ...options,
+    store,
   });
   await app.listen({ host, port });
   const bound = (app.server.address() as AddressInfo).port;
@@ -59,7 +72,11 @@ export async function startService(
     tokens,
     tokensFile,
     keys,
-    close: () => app.close(),
+    store,
+    close: async () => {
+      await app.close();
+      if (ownStore) await store.close();
+    },
   };
 }
 
