@@ -39,7 +39,10 @@ export class MissionAccess {
     return principal.roles.some((r) => deciders.has(r));
   }
 
-  requireRead(principal: Principal, state: Pick<MissionStateView, 'missionId' | 'missionType' | 'initiator' | 'pending'>): void {
+  requireRead(
+    principal: Principal,
+    state: Pick<MissionStateView, 'missionId' | 'missionType' | 'initiator' | 'pending'>,
+  ): void {
     if (this.mayRead(principal, state)) return;
     throw new DeskError(
       'no_read_access',

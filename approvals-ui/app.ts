@@ -103,7 +103,11 @@ export function createApp(options: AppOptions): FastifyInstance {
 }
 
 /** Any error as a refusal: its code and status, JSON under /api, the route's own page or an error page elsewhere. */
-async function sendError(request: FastifyRequest, reply: FastifyReply, err: Error & { statusCode?: number; code?: string }) {
+async function sendError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  err: Error & { statusCode?: number; code?: string },
+) {
   const refusal = asRefusal(err);
   if (refusal.status >= 500) request.log.error(err);
   if (request.url.startsWith('/api/')) {

@@ -45,6 +45,10 @@ export interface ActionView extends Omit<PendingApproval, 'votes'> {
   /** Votes so far, each with the key that signed it and whether that was an operator's break-glass key. */
   votes: { approver: string; decision: string; at?: string; keyId?: string; breakGlass?: boolean }[];
   ruleIds: string[];
+  /** The policy's reasons in words (its `@reason` annotations), when the mission's rail was read. */
+  reasons: string[];
+  /** The agent's rationale for proposing it: the model's claim, shown as such. */
+  rationale?: string;
   expired: boolean;
   /** Why this approver may not vote (absent when they may). */
   refusal?: { code: RefusalCode; message: string };
@@ -58,6 +62,8 @@ export interface QueueEntry extends ActionView {
 
 export interface MissionView {
   detail: MissionDetail;
+  /** The integration the mission reads from and acts on (the source of the evidence). */
+  integration?: string;
   actions: ActionView[];
   settled: (ApprovalOutcome & { expired: boolean })[];
 }
@@ -225,8 +231,15 @@ export class ApprovalsDesk {
     });
     const { state, observations } = detail;
     this.access.requireRead(principal, state);
+    let integration: string | undefined;
+    try {
+      integration = this.options.catalog.get(state.missionType).definition.integration;
+    } catch {
+      integration = undefined;
+    }
     return {
       detail,
+      integration,
       actions: state.pending.map((p) => this.view(principal, p, state, observations)),
       settled: state.settled.map((d) => ({ ...d, expired: d.via === 'timeout' })),
     };
@@ -244,13 +257,6 @@ export class ApprovalsDesk {
     const { decision } = body;
     if (decision !== 'approve' && decision !== 'reject') {
       throw new DeskError('bad_request', 'decision must be "approve" or "reject"');
-    }
-    // The binding is the approver's own confirmation of what they saw: never filled in for them.
-    if (decision === 'approve' && (typeof body.paramsHash !== 'string' || body.paramsHash === '')) {
-      throw new DeskError(
-        'binding_required',
-        'an approval must carry the paramsHash of the action you confirmed (see GET /api/missions/:id)',
-      );
     }
     const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
     const state = await this.stateOf(missionId);
@@ -270,6 +276,13 @@ export class ApprovalsDesk {
     if (action.refusal) throw new DeskError(action.refusal.code, action.refusal.message);
     if (decision === 'reject' && reason === '')
       throw new DeskError('reason_required', 'a reason is required to reject');
+    // The binding is the approver's own confirmation of what they saw: never filled in for them.
+    if (decision === 'approve' && (typeof body.paramsHash !== 'string' || body.paramsHash === '')) {
+      throw new DeskError(
+        'binding_required',
+        'an approval must carry the paramsHash of the action you confirmed (see GET /api/missions/:id)',
+      );
+    }
     // The confirmation: what the approver saw must still be what would execute.
     if (body.paramsHash !== undefined && body.paramsHash !== action.paramsHash) {
       throw new DeskError('stale', 'the action changed since you looked at it: review it again');
@@ -370,6 +383,8 @@ export class ApprovalsDesk {
     observations?: Observation[],
   ): ActionView {
     const decisionObs = observations?.find((o) => o.kind === 'decision' && o.detail?.actionId === p.actionId);
+    const proposal = observations?.find((o) => o.kind === 'proposal' && o.detail?.actionId === p.actionId);
+    const rationale = proposal?.detail?.rationale;
     const view: ActionView = {
       ...p,
       votes: p.votes.map((v) => ({
@@ -380,6 +395,8 @@ export class ApprovalsDesk {
         breakGlass: Boolean(v.breakGlass),
       })),
       ruleIds: (decisionObs?.detail?.ruleIds as string[] | undefined) ?? [],
+      reasons: (decisionObs?.detail?.reasons as string[] | undefined) ?? [],
+      ...(typeof rationale === 'string' ? { rationale } : {}),
       expired: Date.parse(p.deadline) <= this.now().getTime(),
     };
     const gate: GateView = {

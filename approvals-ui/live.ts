@@ -35,7 +35,9 @@ export function registerLiveRail(app: FastifyInstance, deps: { desk: ApprovalsDe
       let closed = false;
       request.raw.on('close', () => (closed = true));
       const send = (event: string, data: unknown, eventId?: number) =>
-        res.write(`${eventId === undefined ? '' : `id: ${eventId}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        res.write(
+          `${eventId === undefined ? '' : `id: ${eventId}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`,
+        );
       const started = Date.now();
       let status = '';
       let beat = Date.now();

@@ -77,7 +77,8 @@ export function registerOidcLogin(
       const { state, error } = request.query;
       if (error) return html(reply, 401, page(`The identity provider refused the sign-in (${error}).`));
       // One use per flow, and only in the browser that started it.
-      const stored = state && request.cookies[FLOW_COOKIE] === state ? await store.take(`oidc-flow:${state}`) : undefined;
+      const stored =
+        state && request.cookies[FLOW_COOKIE] === state ? await store.take(`oidc-flow:${state}`) : undefined;
       if (!state || !stored) return html(reply, 400, page('This sign-in link is not valid any more: start again.'));
       void reply.clearCookie(FLOW_COOKIE, { path: '/login/oidc' });
       const flow = JSON.parse(stored) as Flow;

@@ -32,7 +32,8 @@ export class OidcProvider {
   async verify(jwt: string, audience = this.options.audience): Promise<JWTPayload & { sub: string; exp: number }> {
     if (!this.jwks) {
       const uri = this.options.jwksUrl ?? (await this.configuration()).serverMetadata().jwks_uri;
-      if (!uri) throw new Error(`the OIDC provider ${this.options.issuer} publishes no jwks_uri: set MANDATE_OIDC_JWKS_URL`);
+      if (!uri)
+        throw new Error(`the OIDC provider ${this.options.issuer} publishes no jwks_uri: set MANDATE_OIDC_JWKS_URL`);
       this.jwks ??= createRemoteJWKSet(new URL(uri), { timeoutDuration: 5000 });
     }
     const { payload } = await jwtVerify(jwt, this.jwks, {
@@ -63,7 +64,12 @@ export class OidcProvider {
     const config =
       login?.authorizationUrl && login.tokenUrl
         ? new openid.Configuration(
-            { issuer, authorization_endpoint: login.authorizationUrl, token_endpoint: login.tokenUrl, jwks_uri: jwksUrl },
+            {
+              issuer,
+              authorization_endpoint: login.authorizationUrl,
+              token_endpoint: login.tokenUrl,
+              jwks_uri: jwksUrl,
+            },
             clientId,
             login.clientSecret,
             auth,

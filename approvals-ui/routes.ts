@@ -62,10 +62,14 @@ export function registerPages(app: FastifyInstance, deps: PageDeps): void {
     },
   );
 
-  app.post('/logout', { preHandler, config: { refusalPage: () => loginPage('Form expired.') } }, async (request, reply) => {
-    await sessions.destroy(request, reply);
-    return reply.redirect('/login', 303);
-  });
+  app.post(
+    '/logout',
+    { preHandler, config: { refusalPage: () => loginPage('Form expired.') } },
+    async (request, reply) => {
+      await sessions.destroy(request, reply);
+      return reply.redirect('/login', 303);
+    },
+  );
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/', async (request, reply) => {
     const session = await requireSession(request, reply);

@@ -93,7 +93,8 @@ export class Sessions {
     const raw = await this.store.get(key(id));
     const session = raw ? (JSON.parse(raw) as SessionData) : undefined;
     if (!session) return undefined;
-    const principal = session.expiresAt > Date.now() ? await this.auth.recheck(session.credential, session.principal) : undefined;
+    const principal =
+      session.expiresAt > Date.now() ? await this.auth.recheck(session.credential, session.principal) : undefined;
     if (!principal) {
       await this.store.delete(key(id));
       return undefined;

@@ -27,8 +27,7 @@ export class SqliteStore implements ApprovalsStore {
 
   async get(key: string): Promise<string | undefined> {
     const row = this.db.prepare('SELECT value FROM kv WHERE key = ? AND expires_at > ?').get(key, Date.now()) as
-      | { value: string }
-      | undefined;
+      { value: string } | undefined;
     return row?.value;
   }
 
@@ -43,8 +42,7 @@ export class SqliteStore implements ApprovalsStore {
 
   async take(key: string): Promise<string | undefined> {
     const row = this.db.prepare('DELETE FROM kv WHERE key = ? RETURNING value, expires_at').get(key) as
-      | { value: string; expires_at: number }
-      | undefined;
+      { value: string; expires_at: number } | undefined;
     return row && row.expires_at > Date.now() ? row.value : undefined;
   }
 
@@ -67,16 +65,22 @@ export class SqliteStore implements ApprovalsStore {
   }
 
   async prepend(key: string, value: string, keep: number): Promise<void> {
-    this.db.transaction(() => {
-      this.db.prepare('INSERT INTO lists (key, value) VALUES (?, ?)').run(key, value);
-      this.db
-        .prepare('DELETE FROM lists WHERE key = ? AND id NOT IN (SELECT id FROM lists WHERE key = ? ORDER BY id DESC LIMIT ?)')
-        .run(key, key, keep);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.db.prepare('INSERT INTO lists (key, value) VALUES (?, ?)').run(key, value);
+        this.db
+          .prepare(
+            'DELETE FROM lists WHERE key = ? AND id NOT IN (SELECT id FROM lists WHERE key = ? ORDER BY id DESC LIMIT ?)',
+          )
+          .run(key, key, keep);
+      })
+      .immediate();
   }
 
   async list(key: string): Promise<string[]> {
-    const rows = this.db.prepare('SELECT value FROM lists WHERE key = ? ORDER BY id DESC').all(key) as { value: string }[];
+    const rows = this.db.prepare('SELECT value FROM lists WHERE key = ? ORDER BY id DESC').all(key) as {
+      value: string;
+    }[];
     return rows.map((r) => r.value);
   }
 

@@ -87,7 +87,8 @@ export function parseApprovalsConfig(env: Env): ApprovalsConfig {
   const needsIssuer = [c.MANDATE_OIDC_AUDIENCE, c.MANDATE_OIDC_JWKS_URL, c.MANDATE_OIDC_CLIENT_ID].some(Boolean);
   if (needsIssuer && !c.MANDATE_OIDC_ISSUER) fail('the MANDATE_OIDC_* settings need MANDATE_OIDC_ISSUER');
   const audience = c.MANDATE_OIDC_AUDIENCE ?? c.MANDATE_OIDC_CLIENT_ID;
-  if (c.MANDATE_OIDC_ISSUER && !audience) fail('MANDATE_OIDC_ISSUER needs MANDATE_OIDC_AUDIENCE or MANDATE_OIDC_CLIENT_ID');
+  if (c.MANDATE_OIDC_ISSUER && !audience)
+    fail('MANDATE_OIDC_ISSUER needs MANDATE_OIDC_AUDIENCE or MANDATE_OIDC_CLIENT_ID');
   if (Boolean(c.MANDATE_OIDC_AUTHORIZATION_URL) !== Boolean(c.MANDATE_OIDC_TOKEN_URL))
     fail('MANDATE_OIDC_AUTHORIZATION_URL and MANDATE_OIDC_TOKEN_URL go together (or both come from discovery)');
   if (c.MANDATE_OIDC_AUTHORIZATION_URL && !c.MANDATE_OIDC_CLIENT_ID)

@@ -20,6 +20,12 @@ export const PEOPLE = {
   fin: { subject: 'fin.finance@example.com', roles: ['finance'] },
   fay: { subject: 'fay.finance@example.com', roles: ['finance'] },
   ops: { subject: 'ola.operator@example.com', roles: ['operator'] },
+  /** Both steps of the finance ladder: may vote in step 1, and again once it escalates to step 2. */
+  dora: { subject: 'dora.director@example.com', roles: ['finance', 'finance-director'] },
+  /** Reads nothing: no role that decides, not an auditor. */
+  vic: { subject: 'vic.viewer@example.com', roles: ['viewer'] },
+  /** Reads every mission, decides none. */
+  aud: { subject: 'aud.auditor@example.com', roles: ['auditor'] },
 } as const;
 export type Person = keyof typeof PEOPLE;
 
@@ -91,6 +97,40 @@ export function quickTimeout(seconds: number): DefinitionOverrides {
   return {
     'customer-refund': { approval: { ...approval, timeoutSeconds: seconds, ladders } },
   } as unknown as DefinitionOverrides;
+}
+
+/** Overrides where the finance ladder's first step escalates after `seconds` to its second (finance-director). */
+export function quickEscalation(seconds: number): DefinitionOverrides {
+  const approval = catalog.get('customer-refund').definition.approval as {
+    ladders: Record<string, { timeoutSeconds: number }[]>;
+  };
+  const finance = approval.ladders.finance.map((step, i) => (i === 0 ? { ...step, timeoutSeconds: seconds } : step));
+  return {
+    'customer-refund': { approval: { ...approval, ladders: { ...approval.ladders, finance } } },
+  } as unknown as DefinitionOverrides;
+}
+
+/** The params hash of a pending action as the service shows it: what an approver confirms. */
+export async function shownHash(service: RunningService, token: string, missionId: string, actionId = 'a1') {
+  const { status, body } = await api(service, `/api/missions/${missionId}`, { token });
+  if (status !== 200) throw new Error(`GET /api/missions/${missionId}: ${status} ${JSON.stringify(body)}`);
+  const action = (body.actions as { actionId: string; paramsHash: string }[]).find((a) => a.actionId === actionId);
+  if (!action) throw new Error(`${missionId} has no pending ${actionId}`);
+  return action.paramsHash;
+}
+
+/** Approves through the API, bound to the params hash the approver was shown. */
+export async function approveAsShown(
+  service: RunningService,
+  token: string,
+  missionId: string,
+  extra: Record<string, unknown> = {},
+) {
+  const paramsHash = await shownHash(service, token, missionId);
+  return api(service, `/api/missions/${missionId}/actions/a1/decision`, {
+    token,
+    body: { decision: 'approve', paramsHash, ...extra },
+  });
 }
 
 /** JSON API call with a bearer token. */
