@@ -1,5 +1,6 @@
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { createServer } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -49,7 +50,7 @@ export async function startFakeIdp(user: { sub: string; roles: string[] }, clien
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
-  const json = (res: import('node:http').ServerResponse, status: number, body: unknown) => {
+  const json = (res: ServerResponse, status: number, body: unknown) => {
     res.statusCode = status;
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify(body));
@@ -120,13 +121,4 @@ export async function startFakeIdp(user: { sub: string; roles: string[] }, clien
   idp.issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   idp.jwksUrl = `${idp.issuer}/jwks.json`;
   return idp;
-}
-
-/** A free TCP port on 127.0.0.1 (the service's OIDC redirect URL must be known before it listens). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
