@@ -127,8 +127,6 @@ test('sign in → the queue shows the pending refund → detail → approve → 
   await page.screenshot({ path: join(SCREENSHOTS, 'detail.png'), fullPage: true });
   // The same on a desktop: the action and its evidence beside the vote and the rail.
   const desk = await signIn('sam', service, DESKTOP);
-  await desk.goto('/');
-  await desk.screenshot({ path: join(SCREENSHOTS, 'queue-desktop.png') });
   await desk.goto(`/missions/${id}`);
   const [left, right] = await Promise.all([
     desk.locator('section.action').boundingBox(),
