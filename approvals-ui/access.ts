@@ -39,6 +39,22 @@ export class MissionAccess {
     return principal.roles.some((r) => deciders.has(r));
   }
 
+  /**
+   * Whether the principal may read missions at all (the queue with `all`): the auditor role or a
+   * role that may decide some mission type. Others learn nothing by asking, not even an empty list.
+   */
+  requireReadAny(principal: Principal): void {
+    if (principal.roles.includes(AUDITOR_ROLE)) return;
+    for (const type of this.catalog.types()) {
+      const deciders = this.deciderRoles(type);
+      if (principal.roles.some((r) => deciders.has(r))) return;
+    }
+    throw new DeskError(
+      'no_read_access',
+      `reading every pending action needs a role that may decide some mission type or the ${AUDITOR_ROLE} role; you hold ${principal.roles.join(', ') || 'none'}`,
+    );
+  }
+
   requireRead(
     principal: Principal,
     state: Pick<MissionStateView, 'missionId' | 'missionType' | 'initiator' | 'pending'>,

@@ -206,9 +206,11 @@ export class ApprovalsDesk {
 
   /**
    * Pending actions, soonest deadline first: those the principal may vote on, or with `all` every
-   * one of a mission they may read (with the reason they may not vote).
+   * one of a mission they may read (with the reason they may not vote; 403 `no_read_access` for
+   * someone who may read no mission type).
    */
   async queue(principal: Principal, all = false): Promise<QueueEntry[]> {
+    if (all) this.access.requireReadAny(principal);
     const states = (await this.waitingStates()).filter((state) => this.access.mayRead(principal, state));
     const entries = states.flatMap((state) =>
       state.pending.map((p) => ({

@@ -282,7 +282,12 @@ test('least privilege: a viewer reads nothing (403 no_read_access), an auditor r
     body: { error: { code: 'no_read_access', message: expect.stringMatching(/auditor/) } },
   });
   const viewerQueue = await api(service, '/api/queue?all=1', { token: service.tokens.vic });
-  expect(viewerQueue).toMatchObject({ status: 200, body: { items: [] } });
+  expect(viewerQueue).toMatchObject({ status: 403, body: { error: { code: 'no_read_access' } } });
+  // Without `all`, the queue is what they may decide: nothing.
+  expect(await api(service, '/api/queue', { token: service.tokens.vic })).toMatchObject({
+    status: 200,
+    body: { items: [] },
+  });
   const events = await fetch(`${service.url}/api/missions/${id}/events`, {
     headers: { authorization: `Bearer ${service.tokens.vic}` },
   });

@@ -69,6 +69,13 @@ describe('who may read a mission', () => {
     expect(access.mayRead(who(['legal']), { ...state, pending })).toBe(true);
     expect(() => access.requireRead(who(['viewer']), { ...state, missionId: 'm-1' })).toThrow(/auditor/);
   });
+  it('the queue with all pending actions needs a role that may read some mission type', () => {
+    expect(() => access.requireReadAny(who(['viewer']))).toThrow(expect.objectContaining({ code: 'no_read_access' }));
+    expect(() => access.requireReadAny(who([]))).toThrow(/auditor/);
+    for (const roles of [['auditor'], ['supervisor'], ['viewer', 'finance']]) {
+      expect(() => access.requireReadAny(who(roles))).not.toThrow();
+    }
+  });
 });
 
 describe('what approvers read', () => {
