@@ -67,7 +67,8 @@ export async function startPostgres(): Promise<TestPostgres> {
     url: `postgres://${owner}@127.0.0.1:${port}/postgres`,
     async stop() {
       if (server.exitCode !== null) return;
-      server.kill('SIGINT'); // fast shutdown
+      // A fast shutdown through pg_ctl (runuser does not pass a signal on to the server it started).
+      spawnSync(...as(join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w', '-t', '30']));
       await exited;
     },
   };
