@@ -1,11 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { apiPrincipal } from './app';
-import type { Authenticator } from './auth';
 import type { ApprovalsDesk } from './desk';
 import { DeskError } from './desk';
-import type { RateLimiter } from './rate-limit';
-import type { SessionStore } from './session';
-import { csrfValid } from './session';
+import type { Identities } from './identity';
+import { csrfGuard } from './identity';
+import type { RateLimits } from './rate-limit';
+import { decisionLimit } from './rate-limit';
 
 /**
  * The JSON API behind the pages, used by the CLI: bearer tokens (local or OIDC), or the session
@@ -13,43 +12,39 @@ import { csrfValid } from './session';
  */
 export interface ApiDeps {
   desk: ApprovalsDesk;
-  auth: Authenticator;
-  sessions: SessionStore;
-  decideLimiter: RateLimiter;
+  identities: Identities;
+  limits: Required<RateLimits>;
 }
 
+type Params = { id: string; actionId: string; kind: string };
+
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
-  const { desk, auth, sessions } = deps;
+  const { desk, identities } = deps;
 
   app.get('/api/me', async (request) => {
-    const { principal } = await apiPrincipal(request, auth, sessions);
+    const { principal } = await identities.require(request);
     return { subject: principal.subject, roles: principal.roles, via: principal.via, signingKeyId: desk.signerKeyId };
   });
 
   app.get<{ Querystring: { all?: string } }>('/api/queue', async (request) => {
-    const { principal } = await apiPrincipal(request, auth, sessions);
+    const { principal } = await identities.require(request);
     return { items: await desk.queue(principal, request.query.all === '1' || request.query.all === 'true') };
   });
 
-  app.get<{ Params: { id: string } }>('/api/missions/:id', async (request) => {
-    const { principal } = await apiPrincipal(request, auth, sessions);
+  app.get<{ Params: Pick<Params, 'id'> }>('/api/missions/:id', async (request) => {
+    const { principal } = await identities.require(request);
     const view = await desk.mission(principal, request.params.id);
     return { ...view.detail, actions: view.actions, settled: view.settled };
   });
 
   app.get('/api/decisions/mine', async (request) => {
-    const { principal } = await apiPrincipal(request, auth, sessions);
-    return { items: desk.recentFor(principal) };
+    const { principal } = await identities.require(request);
+    return { items: await desk.recentFor(principal) };
   });
 
-  /** State changes by a signed-in person: cookie sessions must carry the CSRF header; bearer tokens need none. */
-  async function actor(request: FastifyRequest) {
-    const { principal, session } = await apiPrincipal(request, auth, sessions);
-    if (session && !csrfValid(session, request.headers['x-csrf-token'])) {
-      throw new DeskError('csrf', 'missing or wrong x-csrf-token for a cookie-authenticated request');
-    }
-    return principal;
-  }
+  /** State changes: the caller, whose cookie session (if that is how they came) passed the CSRF guard. */
+  const actor = async (request: FastifyRequest) => (await identities.require(request)).principal;
+  const preHandler = csrfGuard(app, identities);
   const objectBody = (body: unknown): Record<string, unknown> => {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new DeskError('bad_request', 'body must be a JSON object');
@@ -58,16 +53,16 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   };
 
   // Starts a mission with the signed-in person as its initiator (signed by the service).
-  app.post<{ Body: unknown }>('/api/missions', async (request, reply) => {
+  app.post<{ Body: unknown }>('/api/missions', { preHandler }, async (request, reply) => {
     const principal = await actor(request);
-    const body = objectBody(request.body ?? {});
-    const started = await desk.start(principal, body);
+    const started = await desk.start(principal, objectBody(request.body ?? {}));
     return reply.code(201).send(started);
   });
 
   // The kill switch for a person holding a control role of the mission.
-  app.post<{ Params: { id: string; kind: string }; Body: unknown }>(
+  app.post<{ Params: Pick<Params, 'id' | 'kind'>; Body: unknown }>(
     '/api/missions/:id/controls/:kind',
+    { preHandler },
     async (request) => {
       const principal = await actor(request);
       const kind = request.params.kind;
@@ -79,7 +74,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     },
   );
 
-  app.post<{ Body: unknown }>('/api/halt', async (request) => {
+  app.post<{ Body: unknown }>('/api/halt', { preHandler }, async (request) => {
     const principal = await actor(request);
     const body = objectBody(request.body ?? {});
     if (body.missionType !== undefined && typeof body.missionType !== 'string') {
@@ -88,22 +83,18 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return { halted: await desk.haltAll(principal, body.reason, body.missionType as string | undefined) };
   });
 
-  app.post<{ Params: { id: string; actionId: string }; Body: unknown }>(
+  app.post<{ Params: Pick<Params, 'id' | 'actionId'>; Body: unknown }>(
     '/api/missions/:id/actions/:actionId/decision',
-    async (request, reply) => {
+    {
+      preHandler,
+      config: {
+        rateLimit: decisionLimit(deps.limits, identities),
+      },
+    },
+    async (request) => {
       const principal = await actor(request);
-      const wait = deps.decideLimiter.take(principal.subject);
-      if (wait) {
-        reply.header('retry-after', String(wait));
-        throw new DeskError('rate_limited', `too many decisions: try again in ${wait}s`);
-      }
-      const result = await desk.vote(
-        principal,
-        request.params.id,
-        request.params.actionId,
-        objectBody(request.body ?? {}),
-      );
-      return { result };
+      const { id, actionId } = request.params;
+      return { result: await desk.vote(principal, id, actionId, objectBody(request.body ?? {})) };
     },
   );
 }

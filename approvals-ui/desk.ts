@@ -8,20 +8,24 @@ import { MissionNotFound } from '../client/errors';
 import type { MissionDetail } from '../client/missions';
 import { getMission, listMissions, missionState, startMission } from '../client/missions';
 import { castVote } from '../client/votes';
-import { stateQuery } from '../contract/messages';
+import { observationsQuery, stateQuery } from '../contract/messages';
 import type { ApprovalOutcome, ControlKind, MissionStateView, Observation, PendingApproval } from '../contract/mission';
 import type { AttestationSigner } from '../core/signer';
 import { quote, where } from '../core/visibility';
 import type { GateView } from '../core/votes';
+import { MissionAccess } from './access';
 import type { Principal } from './auth';
 import { DeskError, refusalFor, toDeskError } from './refusals';
 import type { RefusalCode } from './refusals';
+import type { ApprovalsStore } from './store';
 
 export { DeskError, REFUSALS } from './refusals';
 export type { RefusalCode } from './refusals';
 
 /** How long the queue waits for one mission's state before leaving it out. */
 const QUERY_TIMEOUT_MS = 3000;
+
+const recentKey = (principal: Principal) => `recent:${principal.subject.trim().toLowerCase()}`;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
@@ -41,6 +45,10 @@ export interface ActionView extends Omit<PendingApproval, 'votes'> {
   /** Votes so far, each with the key that signed it and whether that was an operator's break-glass key. */
   votes: { approver: string; decision: string; at?: string; keyId?: string; breakGlass?: boolean }[];
   ruleIds: string[];
+  /** The policy's reasons in words (its `@reason` annotations), when the mission's rail was read. */
+  reasons: string[];
+  /** The agent's rationale for proposing it: the model's claim, shown as such. */
+  rationale?: string;
   expired: boolean;
   /** Why this approver may not vote (absent when they may). */
   refusal?: { code: RefusalCode; message: string };
@@ -54,6 +62,8 @@ export interface QueueEntry extends ActionView {
 
 export interface MissionView {
   detail: MissionDetail;
+  /** The integration the mission reads from and acts on (the source of the evidence). */
+  integration?: string;
   actions: ActionView[];
   settled: (ApprovalOutcome & { expired: boolean })[];
 }
@@ -75,15 +85,32 @@ export interface DeskOptions {
   signer: AttestationSigner;
   /** The mission catalog (validates the input of missions started here; knows each type's control roles). */
   catalog: Catalog;
+  /** Where each approver's recent decisions are kept (shared by the service's instances). */
+  store: ApprovalsStore;
   now?: () => Date;
 }
 
+/** How many of an approver's decisions "My recent decisions" keeps. */
+const RECENT_KEPT = 50;
+const MISSION_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+const ACTION_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** An id from a URL: empty is 404 (there is nothing to name), anything else not shaped like an id is 400. */
+export function checkId(kind: 'mission' | 'action', id: string): string {
+  if (id === '') throw new DeskError('not_found', `no ${kind} id given`);
+  if (!(kind === 'mission' ? MISSION_ID : ACTION_ID).test(id)) {
+    throw new DeskError('bad_request', `malformed ${kind} id: letters, digits and . _ : - only`);
+  }
+  return id;
+}
+
 export class ApprovalsDesk {
-  private readonly recent = new Map<string, RecentVote[]>();
   private readonly now: () => Date;
+  readonly access: MissionAccess;
 
   constructor(private readonly options: DeskOptions) {
     this.now = options.now ?? (() => new Date());
+    this.access = new MissionAccess(options.catalog);
   }
 
   get signerKeyId(): string {
@@ -128,12 +155,10 @@ export class ApprovalsDesk {
     kind: ControlKind,
     reason: unknown,
   ): Promise<HaltConfirmation | undefined> {
+    checkId('mission', missionId);
     if (typeof reason !== 'string' || reason.trim() === '')
       throw new DeskError('reason_required', `a reason is required to ${kind}`);
-    const state = await missionState(this.options.client, missionId).catch((err: unknown) => {
-      if (err instanceof WorkflowNotFoundError) throw new DeskError('not_found', `no mission ${missionId}`);
-      throw err;
-    });
+    const state = await this.stateOf(missionId);
     this.requireControlRole(principal, state.missionType);
     const control = this.options.signer.signControl(
       missionId,
@@ -179,9 +204,14 @@ export class ApprovalsDesk {
     }
   }
 
-  /** Pending actions, soonest deadline first; only those the principal may vote on unless `all`. */
+  /**
+   * Pending actions, soonest deadline first: those the principal may vote on, or with `all` every
+   * one of a mission they may read (with the reason they may not vote; 403 `no_read_access` for
+   * someone who may read no mission type).
+   */
   async queue(principal: Principal, all = false): Promise<QueueEntry[]> {
-    const states = await this.waitingStates();
+    if (all) this.access.requireReadAny(principal);
+    const states = (await this.waitingStates()).filter((state) => this.access.mayRead(principal, state));
     const entries = states.flatMap((state) =>
       state.pending.map((p) => ({
         ...this.view(principal, p, state),
@@ -194,14 +224,24 @@ export class ApprovalsDesk {
     return all ? entries : entries.filter((e) => !e.refusal);
   }
 
+  /** A mission as the principal may see it (403 `no_read_access` unless they may read it). */
   async mission(principal: Principal, missionId: string): Promise<MissionView> {
+    checkId('mission', missionId);
     const detail = await getMission(this.options.client, missionId).catch((err: unknown) => {
       if (err instanceof MissionNotFound) throw new DeskError('not_found', err.message);
       throw err;
     });
     const { state, observations } = detail;
+    this.access.requireRead(principal, state);
+    let integration: string | undefined;
+    try {
+      integration = this.options.catalog.get(state.missionType).definition.integration;
+    } catch {
+      integration = undefined;
+    }
     return {
       detail,
+      integration,
       actions: state.pending.map((p) => this.view(principal, p, state, observations)),
       settled: state.settled.map((d) => ({ ...d, expired: d.via === 'timeout' })),
     };
@@ -214,15 +254,14 @@ export class ApprovalsDesk {
     actionId: string,
     body: { decision?: unknown; reason?: unknown; paramsHash?: unknown },
   ): Promise<RecentVote & { approver: string; keyId?: string; outcome: string; approvals: number; quorum: number }> {
+    checkId('mission', missionId);
+    checkId('action', actionId);
     const { decision } = body;
     if (decision !== 'approve' && decision !== 'reject') {
       throw new DeskError('bad_request', 'decision must be "approve" or "reject"');
     }
     const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
-    const state = await missionState(this.options.client, missionId).catch((err: unknown) => {
-      if (err instanceof WorkflowNotFoundError) throw new DeskError('not_found', `no mission ${missionId}`);
-      throw err;
-    });
+    const state = await this.stateOf(missionId);
     const pending = state.pending.find((p) => p.actionId === actionId);
     if (!pending) {
       const earlier = state.settled.find((d) => d.actionId === actionId);
@@ -239,6 +278,13 @@ export class ApprovalsDesk {
     if (action.refusal) throw new DeskError(action.refusal.code, action.refusal.message);
     if (decision === 'reject' && reason === '')
       throw new DeskError('reason_required', 'a reason is required to reject');
+    // The binding is the approver's own confirmation of what they saw: never filled in for them.
+    if (decision === 'approve' && (typeof body.paramsHash !== 'string' || body.paramsHash === '')) {
+      throw new DeskError(
+        'binding_required',
+        'an approval must carry the paramsHash of the action you confirmed (see GET /api/missions/:id)',
+      );
+    }
     // The confirmation: what the approver saw must still be what would execute.
     if (body.paramsHash !== undefined && body.paramsHash !== action.paramsHash) {
       throw new DeskError('stale', 'the action changed since you looked at it: review it again');
@@ -268,8 +314,7 @@ export class ApprovalsDesk {
         ...(reason ? { reason } : {}),
         at: result.recordedAt,
       };
-      const mine = this.recent.get(principal.subject) ?? [];
-      this.recent.set(principal.subject, [recorded, ...mine].slice(0, 50));
+      await this.options.store.prepend(recentKey(principal), JSON.stringify(recorded), RECENT_KEPT);
       return {
         ...recorded,
         approver: result.approver,
@@ -281,6 +326,14 @@ export class ApprovalsDesk {
     } catch (err) {
       throw toDeskError(err);
     }
+  }
+
+  /** One mission's state query; an unknown mission is 404. */
+  private stateOf(missionId: string): Promise<MissionStateView> {
+    return missionState(this.options.client, missionId).catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) throw new DeskError('not_found', `no mission ${missionId}`);
+      throw err;
+    });
   }
 
   /**
@@ -303,9 +356,26 @@ export class ApprovalsDesk {
     return states.filter((s): s is MissionStateView => s !== undefined);
   }
 
-  /** This process's record of the principal's votes, newest first. */
-  recentFor(principal: Principal): RecentVote[] {
-    return this.recent.get(principal.subject) ?? [];
+  /** The principal's votes through this service (any instance), newest first. */
+  async recentFor(principal: Principal): Promise<RecentVote[]> {
+    return (await this.options.store.list(recentKey(principal))).map((v) => JSON.parse(v) as RecentVote);
+  }
+
+  /**
+   * What changed on a mission since observation `afterSeq` (the live rail): its status and the new
+   * observations. Access is checked on every call, so a viewer who loses it stops receiving.
+   */
+  async follow(
+    principal: Principal,
+    missionId: string,
+    afterSeq: number,
+  ): Promise<{ status: string; observations: Observation[] }> {
+    checkId('mission', missionId);
+    const handle = this.options.client.workflow.getHandle(missionId);
+    const state = await this.stateOf(missionId);
+    this.access.requireRead(principal, state);
+    const observations = await handle.query(observationsQuery);
+    return { status: state.status, observations: observations.filter((o) => o.seq > afterSeq) };
   }
 
   private view(
@@ -315,6 +385,8 @@ export class ApprovalsDesk {
     observations?: Observation[],
   ): ActionView {
     const decisionObs = observations?.find((o) => o.kind === 'decision' && o.detail?.actionId === p.actionId);
+    const proposal = observations?.find((o) => o.kind === 'proposal' && o.detail?.actionId === p.actionId);
+    const rationale = proposal?.detail?.rationale;
     const view: ActionView = {
       ...p,
       votes: p.votes.map((v) => ({
@@ -325,6 +397,8 @@ export class ApprovalsDesk {
         breakGlass: Boolean(v.breakGlass),
       })),
       ruleIds: (decisionObs?.detail?.ruleIds as string[] | undefined) ?? [],
+      reasons: (decisionObs?.detail?.reasons as string[] | undefined) ?? [],
+      ...(typeof rationale === 'string' ? { rationale } : {}),
       expired: Date.parse(p.deadline) <= this.now().getTime(),
     };
     const gate: GateView = {

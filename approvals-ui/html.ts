@@ -4,6 +4,20 @@ import type { Principal } from './auth';
 export { formatAmount as amount } from '../core/format';
 
 /** HTML building blocks: every interpolated value goes through {@link esc}. */
+
+/** Control characters and bidirectional overrides, which could disguise text a person reads. */
+const DISGUISING = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+/** The most a single value from a model or an integration may fill on a page. */
+const DATA_MAX_CHARS = 600;
+
+/**
+ * Text that came from a model or an integration: data, not layout. Disguising characters become
+ * U+FFFD, the length is bounded, and the result is escaped.
+ */
+export function data(value: unknown, max = DATA_MAX_CHARS): string {
+  const text = (typeof value === 'string' ? value : (JSON.stringify(value) ?? '')).replace(DISGUISING, '\ufffd');
+  return esc(text.length > max ? `${text.slice(0, max)}… (${text.length - max} more characters)` : text);
+}
 export function esc(value: unknown): string {
   return String(value ?? '').replace(
     /[&<>"']/g,
@@ -38,9 +52,10 @@ export function timeLeft(deadline: string, now = Date.now()): string {
   return relativeTime(deadline, now, 'expired ');
 }
 
-export function paramsList(params: Record<string, unknown>): string {
+/** A record as a definition list; every name and value is data. */
+export function paramsList(params: Record<string, unknown>, className = 'params'): string {
   const rows = Object.entries(params)
-    .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(typeof v === 'string' ? v : JSON.stringify(v))}</dd>`)
+    .map(([k, v]) => `<dt>${data(k, 80)}</dt><dd>${data(v)}</dd>`)
     .join('');
-  return `<dl class="params">${rows}</dl>`;
+  return `<dl class="${className}">${rows}</dl>`;
 }

@@ -1,92 +1,109 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import * as openid from 'openid-client';
 import type { OidcLoginOptions } from '../config';
 import { html } from './app';
-import { oidc } from './oidc';
+import type { Identities } from './identity';
+import { OidcProvider } from './oidc';
 import { loginPage } from './pages';
-import type { RateLimiter } from './rate-limit';
-import type { SessionStore } from './session';
-import { readCookie } from './session';
+import type { RateLimits } from './rate-limit';
+import { signInLimit } from './rate-limit';
+import { DeskError } from './refusals';
+import type { ApprovalsStore } from './store';
 
 /**
- * Browser sign-in with an OIDC provider: authorization code flow with PKCE, `state` bound to a
- * short-lived cookie and `nonce` checked in the ID token, which is verified against the JWKS like
- * any bearer token (audience = the client id).
+ * Browser sign-in with the OIDC provider, by `openid-client`: the authorization code flow with
+ * PKCE (S256), `state` bound to a short-lived cookie and `nonce` checked in the ID token, which is
+ * then verified with `jose` against the provider's keys like any bearer token (audience = the client
+ * id). The flow's secrets wait in the shared store, so the provider may send the browser back to
+ * any instance. The session ends when the ID token expires.
  */
-
 const FLOW_TTL_MS = 10 * 60 * 1000;
 const FLOW_COOKIE = 'mandate_oidc_state';
 
+interface Flow {
+  verifier: string;
+  nonce: string;
+}
+
 export function registerOidcLogin(
   app: FastifyInstance,
-  options: OidcLoginOptions,
-  sessions: SessionStore,
-  limiter: RateLimiter,
-  secure: boolean,
+  deps: {
+    provider: OidcProvider;
+    login: OidcLoginOptions;
+    identities: Identities;
+    store: ApprovalsStore;
+    limits: Required<RateLimits>;
+    secure: boolean;
+  },
 ): void {
-  const idTokens = oidc({ issuer: options.issuer, audience: options.clientId, jwksUrl: options.jwksUrl });
-  const flows = new Map<string, { verifier: string; nonce: string; expiresAt: number }>();
+  const { provider, login, store } = deps;
+  const page = (message: string) => loginPage(message, true);
 
   app.get('/login/oidc', async (_request, reply) => {
-    const now = Date.now();
-    for (const [k, f] of flows) if (f.expiresAt < now) flows.delete(k);
-    const state = randomBytes(24).toString('base64url');
-    const flow = { verifier: randomBytes(32).toString('base64url'), nonce: randomBytes(16).toString('base64url') };
-    flows.set(state, { ...flow, expiresAt: now + FLOW_TTL_MS });
-    const url = new URL(options.authorizationUrl);
-    url.search = new URLSearchParams({
-      response_type: 'code',
-      client_id: options.clientId,
-      redirect_uri: options.redirectUrl,
+    const config = await provider.configuration().catch((err: Error) => {
+      throw new DeskError('internal', `the identity provider cannot be reached: ${err.message}`);
+    });
+    const state = openid.randomState();
+    const flow: Flow = { verifier: openid.randomPKCECodeVerifier(), nonce: openid.randomNonce() };
+    await store.put(`oidc-flow:${state}`, JSON.stringify(flow), FLOW_TTL_MS);
+    const url = openid.buildAuthorizationUrl(config, {
+      redirect_uri: login.redirectUrl,
       scope: 'openid profile email',
       state,
       nonce: flow.nonce,
-      code_challenge: createHash('sha256').update(flow.verifier).digest('base64url'),
+      code_challenge: await openid.calculatePKCECodeChallenge(flow.verifier),
       code_challenge_method: 'S256',
-    }).toString();
+    });
     // Lax, not Strict: the provider's redirect back is a cross-site top-level navigation.
-    reply.header(
-      'set-cookie',
-      `${FLOW_COOKIE}=${state}; Path=/login/oidc; HttpOnly; SameSite=Lax; Max-Age=600${secure ? '; Secure' : ''}`,
-    );
-    return reply.redirect(url.toString(), 303);
+    void reply.setCookie(FLOW_COOKIE, state, {
+      path: '/login/oidc',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: deps.secure,
+      maxAge: FLOW_TTL_MS / 1000,
+    });
+    return reply.redirect(url.href, 303);
   });
 
-  app.get<{ Querystring: Record<string, string | undefined> }>('/login/oidc/callback', async (request, reply) => {
-    const fail = (status: number, message: string) => html(reply, status, loginPage(message, true));
-    const wait = limiter.take(request.ip);
-    if (wait) return fail(429, `Too many sign-in attempts: try again in ${wait}s.`);
-    const { code, state, error } = request.query;
-    if (error) return fail(401, `The identity provider refused the sign-in (${error}).`);
-    const flow = state ? flows.get(state) : undefined;
-    if (!code || !state || !flow || readCookie(request.headers.cookie, FLOW_COOKIE) !== state) {
-      return fail(400, 'This sign-in link is not valid any more: start again.');
-    }
-    flows.delete(state);
-    const response = await fetch(options.tokenUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: options.redirectUrl,
-        client_id: options.clientId,
-        code_verifier: flow.verifier,
-        ...(options.clientSecret ? { client_secret: options.clientSecret } : {}),
-      }),
-      signal: AbortSignal.timeout(10_000),
-    }).catch(() => undefined);
-    const tokens = response?.ok ? ((await response.json()) as { id_token?: string }) : undefined;
-    if (!tokens?.id_token) return fail(502, 'The identity provider did not return an ID token.');
-    const claims = await idTokens.verify(tokens.id_token).catch(() => undefined);
-    if (!claims || claims.nonce !== flow.nonce)
-      return fail(401, 'The ID token from the identity provider is not valid.');
-    const principal = await idTokens.authenticate(tokens.id_token);
-    if (!principal) return fail(401, 'The ID token from the identity provider is not valid.');
-    sessions.create(principal, reply);
-    // A page, not a redirect: a SameSite=Strict cookie is not sent on a redirect chain that began cross-site.
-    return html(reply, 200, signedInPage());
-  });
+  app.get<{ Querystring: Record<string, string | undefined> }>(
+    '/login/oidc/callback',
+    {
+      config: {
+        rateLimit: signInLimit(deps.limits),
+        refusalPage: (_request, _reply, err) => page(`Refused (${err.code}): ${err.message}.`),
+      },
+    },
+    async (request, reply) => {
+      const { state, error } = request.query;
+      if (error) return html(reply, 401, page(`The identity provider refused the sign-in (${error}).`));
+      // One use per flow, and only in the browser that started it.
+      const stored =
+        state && request.cookies[FLOW_COOKIE] === state ? await store.take(`oidc-flow:${state}`) : undefined;
+      if (!state || !stored) return html(reply, 400, page('This sign-in link is not valid any more: start again.'));
+      void reply.clearCookie(FLOW_COOKIE, { path: '/login/oidc' });
+      const flow = JSON.parse(stored) as Flow;
+      const callbackUrl = new URL(login.redirectUrl);
+      callbackUrl.search = new URL(request.url, 'http://callback').search;
+      const tokens = await openid
+        .authorizationCodeGrant(await provider.configuration(), callbackUrl, {
+          pkceCodeVerifier: flow.verifier,
+          expectedState: state,
+          expectedNonce: flow.nonce,
+          idTokenExpected: true,
+        })
+        .catch((err: Error) => {
+          request.log.warn({ err }, 'OIDC code exchange refused');
+          return undefined;
+        });
+      const claims = tokens?.id_token
+        ? await provider.verify(tokens.id_token, login.clientId).catch(() => undefined)
+        : undefined;
+      if (!claims) return html(reply, 401, page('The identity provider did not return a valid ID token.'));
+      await deps.identities.sessions.create(request, reply, OidcProvider.principal(claims));
+      // A page, not a redirect: a SameSite=Strict cookie is not sent on a redirect chain that began cross-site.
+      return html(reply, 200, signedInPage());
+    },
+  );
 }
 
 function signedInPage(): string {

@@ -1,113 +1,105 @@
-import { createPublicKey, verify } from 'node:crypto';
-import type { JsonWebKey, KeyObject } from 'node:crypto';
-import type { Authenticator } from './auth';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import type { JWTPayload } from 'jose';
+import * as openid from 'openid-client';
+import type { OidcOptions } from '../config';
+import type { Authenticated, Authenticator } from './auth';
 
 /**
- * OIDC bearer tokens: a JWT verified against the issuer's JWKS (RS256, ES256 or EdDSA) with
- * `iss`, `aud`, `exp` and `nbf` checked. The subject is `sub`; roles come from a `roles` claim
- * (or `groups`). Keys are cached and refetched when a token names an unknown key id.
+ * The OIDC provider as the service uses it: its metadata (from discovery, `MANDATE_OIDC_ISSUER`
+ * alone, or from explicit endpoints when it publishes none), JWT verification with `jose` against
+ * its remote JWKS (cached, refetched on an unknown key id), and the `openid-client` configuration
+ * the browser sign-in runs on. Discovery happens on first use and is retried after a failure.
  */
-export interface OidcOptions {
-  issuer: string;
-  audience: string;
-  jwksUrl: string;
-  /** Allowed clock skew for exp/nbf, seconds. */
-  clockSkewSeconds?: number;
-  now?: () => number;
-}
+export const ACCEPTED_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
+const CLOCK_TOLERANCE_SECONDS = 60;
 
-const KEY_TYPES: Record<string, string> = { RS256: 'RSA', ES256: 'EC', EdDSA: 'OKP' };
-const MIN_REFETCH_MS = 10_000;
+export class OidcProvider {
+  private discovered?: Promise<openid.Configuration>;
+  private jwks?: ReturnType<typeof createRemoteJWKSet>;
 
-export class JwtInvalid extends Error {
-  override name = 'JwtInvalid';
-}
+  constructor(readonly options: OidcOptions) {}
 
-export function oidc(options: OidcOptions): Authenticator & { verify(jwt: string): Promise<Record<string, unknown>> } {
-  const now = options.now ?? Date.now;
-  const skew = (options.clockSkewSeconds ?? 60) * 1000;
-  let keys = new Map<string, { key: KeyObject; kty: string }>();
-  let fetchedAt = 0;
+  /** The openid-client configuration (client = the sign-in client, or the audience for bearer-only use). */
+  configuration(): Promise<openid.Configuration> {
+    this.discovered ??= this.discover().catch((err: unknown) => {
+      this.discovered = undefined;
+      throw err;
+    });
+    return this.discovered;
+  }
 
-  async function fetchKeys(): Promise<void> {
-    const response = await fetch(options.jwksUrl, { signal: AbortSignal.timeout(5000) });
-    if (!response.ok) throw new JwtInvalid(`JWKS ${options.jwksUrl} answered ${response.status}`);
-    const body = (await response.json()) as { keys?: (JsonWebKey & { kid?: string })[] };
-    const next = new Map<string, { key: KeyObject; kty: string }>();
-    for (const jwk of body.keys ?? []) {
-      if (!jwk.kid || !jwk.kty) continue;
-      try {
-        next.set(jwk.kid, { key: createPublicKey({ key: jwk, format: 'jwk' }), kty: jwk.kty });
-      } catch {
-        // A key we cannot import is skipped: tokens naming it fail as "unknown key".
-      }
+  /** Verifies a JWT from this issuer for `audience`: signature (RS256, ES256, EdDSA), iss, aud, exp, nbf. */
+  async verify(jwt: string, audience = this.options.audience): Promise<JWTPayload & { sub: string; exp: number }> {
+    if (!this.jwks) {
+      const uri = this.options.jwksUrl ?? (await this.configuration()).serverMetadata().jwks_uri;
+      if (!uri)
+        throw new Error(`the OIDC provider ${this.options.issuer} publishes no jwks_uri: set MANDATE_OIDC_JWKS_URL`);
+      this.jwks ??= createRemoteJWKSet(new URL(uri), { timeoutDuration: 5000 });
     }
-    keys = next;
-    fetchedAt = now();
+    const { payload } = await jwtVerify(jwt, this.jwks, {
+      issuer: this.options.issuer,
+      audience,
+      algorithms: ACCEPTED_ALGORITHMS,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ['sub', 'exp'],
+    });
+    if (typeof payload.sub !== 'string' || payload.sub === '') throw new Error('the token names no subject');
+    return payload as JWTPayload & { sub: string; exp: number };
   }
 
-  async function keyFor(kid: string) {
-    if (!keys.has(kid) && now() - fetchedAt > MIN_REFETCH_MS) await fetchKeys();
-    return keys.get(kid);
+  /** The principal of verified claims: `sub`, roles from `roles` (or `groups`); valid until `exp`. */
+  static principal(claims: JWTPayload & { sub: string; exp: number }): Authenticated {
+    const listed = Array.isArray(claims.roles) ? claims.roles : Array.isArray(claims.groups) ? claims.groups : [];
+    return {
+      principal: { subject: claims.sub, roles: listed.filter((r): r is string => typeof r === 'string'), via: 'oidc' },
+      credential: { kind: 'oidc' },
+      expiresAt: claims.exp * 1000,
+    };
   }
 
-  async function verifyJwt(jwt: string): Promise<Record<string, unknown>> {
-    const parts = jwt.split('.');
-    if (parts.length !== 3) throw new JwtInvalid('not a JWT');
-    const [h, p, s] = parts;
-    const header = decode(h) as { alg?: string; kid?: string };
-    const alg = header.alg ?? '';
-    if (!KEY_TYPES[alg]) throw new JwtInvalid(`algorithm ${alg || '(none)'} is not accepted`);
-    if (!header.kid) throw new JwtInvalid('token names no key id');
-    const entry = await keyFor(header.kid);
-    if (!entry) throw new JwtInvalid(`unknown key ${header.kid}`);
-    if (entry.kty !== KEY_TYPES[alg]) throw new JwtInvalid(`key ${header.kid} is not a ${alg} key`);
-    const data = Buffer.from(`${h}.${p}`);
-    const signature = Buffer.from(s, 'base64url');
-    const ok =
-      alg === 'EdDSA'
-        ? verify(null, data, entry.key, signature)
-        : verify(
-            'sha256',
-            data,
-            alg === 'ES256' ? { key: entry.key, dsaEncoding: 'ieee-p1363' } : entry.key,
-            signature,
-          );
-    if (!ok) throw new JwtInvalid('bad signature');
-    const claims = decode(p) as Record<string, unknown>;
-    if (claims.iss !== options.issuer) throw new JwtInvalid('wrong issuer');
-    const aud = claims.aud;
-    if (!(aud === options.audience || (Array.isArray(aud) && aud.includes(options.audience))))
-      throw new JwtInvalid('wrong audience');
-    const t = now();
-    if (typeof claims.exp !== 'number' || claims.exp * 1000 + skew < t) throw new JwtInvalid('expired');
-    if (typeof claims.nbf === 'number' && claims.nbf * 1000 - skew > t) throw new JwtInvalid('not yet valid');
-    if (typeof claims.sub !== 'string' || claims.sub === '') throw new JwtInvalid('no subject');
-    return claims;
+  private async discover(): Promise<openid.Configuration> {
+    const { issuer, login, jwksUrl, audience } = this.options;
+    const clientId = login?.clientId ?? audience;
+    const auth = login?.clientSecret ? openid.ClientSecretPost(login.clientSecret) : openid.None();
+    const config =
+      login?.authorizationUrl && login.tokenUrl
+        ? new openid.Configuration(
+            {
+              issuer,
+              authorization_endpoint: login.authorizationUrl,
+              token_endpoint: login.tokenUrl,
+              jwks_uri: jwksUrl,
+            },
+            clientId,
+            login.clientSecret,
+            auth,
+          )
+        : await openid.discovery(new URL(issuer), clientId, login?.clientSecret, auth, {
+            execute: loopbackHttp(issuer) ? [openid.allowInsecureRequests] : [],
+            timeout: 10,
+          });
+    if (loopbackHttp(issuer)) openid.allowInsecureRequests(config);
+    return config;
   }
+}
 
+/** Plain HTTP is allowed for a provider on this machine only (a local test or development provider). */
+function loopbackHttp(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(hostname);
+}
+
+/** Bearer JWTs of the provider as credentials; a session made with one ends at its `exp`. */
+export function oidcBearer(provider: OidcProvider): Authenticator {
   return {
-    verify: verifyJwt,
     async authenticate(credential) {
       if (credential.split('.').length !== 3) return undefined;
-      const claims = await verifyJwt(credential).catch(() => undefined);
-      if (!claims) return undefined;
-      const roles = Array.isArray(claims.roles) ? claims.roles : Array.isArray(claims.groups) ? claims.groups : [];
-      return {
-        subject: claims.sub as string,
-        roles: roles.filter((r): r is string => typeof r === 'string'),
-        via: 'oidc',
-      };
+      const claims = await provider.verify(credential).catch(() => undefined);
+      return claims ? OidcProvider.principal(claims) : undefined;
+    },
+    async recheck(ref, principal) {
+      // The session's own expiry is the token's: nothing else to look up.
+      return ref.kind === 'oidc' ? principal : null;
     },
   };
-}
-
-function decode(part: string): unknown {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
-    return value;
-  } catch {
-    throw new JwtInvalid('malformed JWT segment');
-  }
 }

@@ -1,6 +1,6 @@
 import type { Principal } from './auth';
 import type { ActionView, MissionView, QueueEntry, RecentVote, RefusalCode } from './desk';
-import { amount, esc, layout, paramsList, timeLeft } from './html';
+import { amount, data, esc, layout, paramsList, timeLeft } from './html';
 
 /** Server-rendered pages. Readable without JavaScript; /static/app.js adds countdowns and the live rail. */
 
@@ -76,7 +76,10 @@ ${e.refusal ? `<p class="note">Read-only: ${esc(e.refusal.message)}</p>` : ''}</
 
 export function missionPage(principal: Principal, csrf: string, view: MissionView): string {
   const { state, observations, summary } = view.detail;
-  const actions = view.actions.map((a) => actionSection(a, state.missionId, csrf)).join('\n');
+  const actions = view.actions.map((a) => actionCard(a)).join('\n');
+  const decide = view.actions.map((a) => decideCard(a, state.missionId, csrf)).join('\n');
+  const firstProposal = observations.find((o) => o.kind === 'proposal')?.seq ?? Infinity;
+  const reads = observations.filter((o) => o.kind === 'read' && o.seq < firstProposal);
   const decided = view.settled
     .map(
       (d) =>
@@ -95,21 +98,74 @@ export function missionPage(principal: Principal, csrf: string, view: MissionVie
 <h1 class="mono">${esc(state.missionId)}</h1>
 <p class="meta">${esc(state.missionType)} · initiated by ${esc(state.initiator)} · status
 <span class="pill" data-testid="status" id="status">${esc(state.status)}</span> · started ${esc(summary.startTime.slice(0, 19).replace('T', ' '))}</p>
-${state.summary ? `<p class="banner">${esc(state.verdict)}: ${esc(state.summary)}</p>` : ''}
+${state.summary ? `<p class="banner">${esc(state.verdict)}: ${data(state.summary)}</p>` : ''}
+<div class="detail">
+<div class="col">
 ${actions}
-${decided ? `<section class="card"><h2>Decisions</h2><ul>${decided}</ul></section>` : ''}
-<section class="card"><h2>Explain rail</h2>
+${reads.length ? evidenceCard(reads, view.integration) : ''}
+</div>
+<div class="col">
+${decide}
+${decided ? `<section class="card decided"><h2>Decisions</h2><ul>${decided}</ul></section>` : ''}
+<section class="card explain"><h2>Explain rail</h2>
 <ol class="rail" id="rail" data-mission="${esc(state.missionId)}" data-seq="${observations.at(-1)?.seq ?? 0}">
-${observations.map(railItem).join('\n')}</ol></section>`,
+${observations.map(railItem).join('\n')}</ol></section>
+</div>
+</div>`,
   });
 }
 
 export function railItem(o: { seq: number; at: string; kind: string; summary: string }): string {
   return `<li class="k-${esc(o.kind)}"><time datetime="${esc(o.at)}">${esc(o.at.slice(11, 19))}</time>
-<span class="kind">${esc(o.kind)}</span> <span class="sum">${esc(o.summary)}</span></li>`;
+<span class="kind">${esc(o.kind)}</span> <span class="sum">${data(o.summary)}</span></li>`;
 }
 
-function actionSection(a: ActionView, missionId: string, csrf: string): string {
+/** The proposed action as an approver weighs it: money first, the policy's words, the agent's claim; raw params one click away. */
+function actionCard(a: ActionView): string {
+  const money = amount(a.params);
+  const reasons = a.reasons.length
+    ? `<ul class="reasons" data-testid="policy-reasons">${a.reasons.map((r) => `<li>${data(r)}</li>`).join('')}</ul>`
+    : '<p class="hint">The policy gave no reason in words.</p>';
+  return `<section class="card action" id="${esc(a.actionId)}"><h2>Proposed action ${esc(a.actionId)}: <span class="mono">${esc(a.operation)}</span></h2>
+${money ? `<p class="money" data-testid="amount">${esc(money)}</p>` : ''}
+${paramsList(summaryParams(a.params), 'params summary')}
+<h3>Why policy asks for approval</h3>
+<p>require approval · tier <strong>${esc(a.tier)}</strong></p>${reasons}
+${a.rationale ? `<h3>The agent's rationale <span class="hint">(its claim, from the model)</span></h3><blockquote class="data">${data(a.rationale)}</blockquote>` : ''}
+<details class="raw" data-testid="raw"><summary>Raw params and binding</summary>${paramsList(a.params)}
+<p class="meta">params hash <code>${esc(a.paramsHash)}</code> · rules ${a.ruleIds.map((r) => `<code>${esc(r)}</code>`).join(' ') || '—'} · policy version <code>${esc(a.policyVersion ?? 'unknown')}</code></p></details>
+</section>`;
+}
+
+/** The params a person reads in words: money replaces minor units, the rest as given. */
+function summaryParams(params: Record<string, unknown>): Record<string, unknown> {
+  const money = amount(params);
+  const rest = Object.entries(params).filter(([k]) => !(money && (k === 'amountCents' || k === 'currency')));
+  return Object.fromEntries(money ? [['amount', money], ...rest] : rest);
+}
+
+/** What the agent read before proposing: the integration's answers, as data, labelled with their source. */
+function evidenceCard(reads: MissionView['detail']['observations'], integration?: string): string {
+  const items = reads
+    .map((o) => {
+      const operation = typeof o.detail?.operation === 'string' ? o.detail.operation : o.summary;
+      const result = o.detail?.result;
+      const body =
+        result === undefined
+          ? '<p class="hint">Result not kept on the rail (a mission started before evidence was recorded).</p>'
+          : result !== null && typeof result === 'object' && !Array.isArray(result)
+            ? paramsList(result as Record<string, unknown>, 'params evidence-data')
+            : `<p class="data">${data(result)}</p>`;
+      return `<li><h3><span class="mono">${data(operation, 80)}</span> <span class="hint">${data(o.detail?.params ?? '', 200)}</span></h3>${body}</li>`;
+    })
+    .join('');
+  return `<section class="card evidence" data-testid="evidence"><h2>What the agent read</h2>
+<p class="source">Data from the integration <strong>${esc(integration ?? 'unknown')}</strong>, as it answered the agent — shown as data, not checked by Mandate.</p>
+<ul class="evidence-list">${items}</ul></section>`;
+}
+
+/** The ladder step and the vote: the form, or why this person may not vote. */
+function decideCard(a: ActionView, missionId: string, csrf: string): string {
   const votes = a.votes.length
     ? `<ul>${a.votes
         .map(
@@ -122,24 +178,20 @@ function actionSection(a: ActionView, missionId: string, csrf: string): string {
   const form = a.refusal
     ? `<p class="banner ${a.refusal.code === 'expired' ? 'bad' : 'warn'}" data-testid="readonly">${a.refusal.code === 'expired' ? 'Expired' : 'Read-only'}: ${esc(a.refusal.message)}</p>`
     : decideForm(a, missionId, csrf);
-  return `<section class="card action" id="${esc(a.actionId)}"><h2>Proposed action ${esc(a.actionId)}: <span class="mono">${esc(a.operation)}</span></h2>
-${paramsList(a.params)}
-<div class="grid">
-<div><h3>Policy decision</h3><p>require approval · tier <strong>${esc(a.tier)}</strong></p>
-<p class="meta">rules ${a.ruleIds.map((r) => `<code>${esc(r)}</code>`).join(' ') || '—'} · policy version <code>${esc(a.policyVersion ?? 'unknown')}</code></p></div>
-<div><h3>Approval ladder</h3><p>${esc(step)} · roles ${esc(a.roles.join(', '))} · quorum ${a.quorum}</p>
-<p class="meta">deadline <span class="deadline" data-deadline="${esc(a.deadline)}">${esc(timeLeft(a.deadline))}</span></p>${votes}</div>
-</div>${form}</section>`;
+  return `<section class="card decide-card"><h2>Decide ${esc(a.actionId)}</h2>
+<p>${esc(step)} · roles ${esc(a.roles.join(', '))} · quorum ${a.quorum}</p>
+<p class="meta">deadline <span class="deadline" data-deadline="${esc(a.deadline)}">${esc(timeLeft(a.deadline))}</span></p>${votes}${form}</section>`;
 }
 
 function decideForm(a: ActionView, missionId: string, csrf: string): string {
   const action = `/missions/${encodeURIComponent(missionId)}/actions/${encodeURIComponent(a.actionId)}/decision`;
+  const money = amount(a.params);
   const what = `${a.operation} ${JSON.stringify(a.params)}`;
   return `<form method="post" action="${esc(action)}" class="decide stack" data-testid="decide">
 <input type="hidden" name="_csrf" value="${esc(csrf)}">
 <input type="hidden" name="paramsHash" value="${esc(a.paramsHash)}">
 <label class="check confirm"><input type="checkbox" name="confirm" value="${esc(a.paramsHash)}" required>
-<span>I have checked and confirm <code>${esc(what)}</code></span></label>
+<span>I have checked and confirm ${money ? `<strong>${esc(money)}</strong>: ` : ''}<code>${data(what, 2000)}</code></span></label>
 <label for="reason-${esc(a.actionId)}">Reason <span class="hint">(required to reject)</span></label>
 <textarea id="reason-${esc(a.actionId)}" name="reason" rows="2" maxlength="2000"></textarea>
 <div class="buttons"><button type="submit" name="decision" value="approve" class="primary">Approve</button>
@@ -157,6 +209,8 @@ const OUTCOME_TITLES: Partial<Record<RefusalCode, string>> = {
   mission_closed: 'Mission closed',
   not_found: 'Not found',
   rate_limited: 'Too many attempts',
+  binding_required: 'Confirm what you approve',
+  no_read_access: 'Not yours to read',
 };
 
 export function outcomePage(

@@ -1,25 +1,66 @@
-/** A fixed-window, in-memory rate limiter keyed by client (IP or subject). One process, one window map. */
-export class RateLimiter {
-  private readonly windows = new Map<string, { start: number; count: number }>();
+import type { FastifyRequest } from 'fastify';
+import type { RateLimitOptions } from '@fastify/rate-limit';
+import type { ApprovalsStore } from './store';
+import type { Identities } from './identity';
+import { DeskError } from './refusals';
 
-  constructor(
-    readonly limit: number,
-    readonly windowMs: number,
-  ) {}
+/**
+ * Rate limits with @fastify/rate-limit, counted in the shared store so that every instance counts
+ * the same attempts: sign-in per client address, decisions per approver.
+ */
+export interface RateLimits {
+  /** Sign-in attempts per client address and window (default 10). */
+  login?: number;
+  /** Decisions per approver and window (default 30). */
+  decide?: number;
+  windowMs?: number;
+}
 
-  /** Counts one attempt; returns the seconds to wait when over the limit, else 0. */
-  take(key: string, now = Date.now()): number {
-    if (this.windows.size > 10_000) this.prune(now);
-    const w = this.windows.get(key);
-    if (!w || now - w.start >= this.windowMs) {
-      this.windows.set(key, { start: now, count: 1 });
-      return 0;
+type Callback = (err: Error | null, result?: { current: number; ttl: number }) => void;
+
+/** The @fastify/rate-limit store over the service's store (fixed windows; keys name their limit). */
+export function rateLimitStore(store: ApprovalsStore) {
+  return class StoreBackedRateLimit {
+    incr(key: string, callback: Callback, timeWindow: number): void {
+      store.increment(`rate:${key}`, timeWindow).then(
+        ({ count, resetAt }) => callback(null, { current: count, ttl: Math.max(0, resetAt - Date.now()) }),
+        (err: Error) => callback(err),
+      );
     }
-    w.count += 1;
-    return w.count > this.limit ? Math.ceil((w.start + this.windowMs - now) / 1000) : 0;
-  }
+    child(): StoreBackedRateLimit {
+      return this;
+    }
+  };
+}
 
-  private prune(now: number): void {
-    for (const [key, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(key);
-  }
+/** A route's limit: `limit` attempts per window, keyed by `key(request)`, refused as `rate_limited`. */
+export function limit(
+  max: number,
+  windowMs: number,
+  key: (request: FastifyRequest) => Promise<string> | string,
+  what: string,
+): RateLimitOptions {
+  return {
+    max,
+    timeWindow: windowMs,
+    hook: 'preHandler',
+    keyGenerator: key,
+    errorResponseBuilder: (_request, context) =>
+      new DeskError('rate_limited', `too many ${what}: try again in ${Math.ceil(context.ttl / 1000)}s`),
+  };
+}
+
+/** Sign-in attempts (the token form and the OIDC callback share it), per client address. */
+export function signInLimit(limits: Required<RateLimits>): RateLimitOptions {
+  return limit(limits.login, limits.windowMs, (request) => `login:${request.ip}`, 'sign-in attempts');
+}
+
+/** Decisions (the form and the API share it), per approver whichever instance they reach. */
+export function decisionLimit(limits: Required<RateLimits>, identities: Identities): RateLimitOptions {
+  return limit(
+    limits.decide,
+    limits.windowMs,
+    async (request) => `decide:${(await identities.of(request))?.principal.subject.trim().toLowerCase() ?? request.ip}`,
+    'decisions',
+  );
 }

@@ -14,6 +14,8 @@ import type { Principal } from './auth';
 export const REFUSALS = {
   unauthenticated: 401,
   csrf: 403,
+  /** Reading a mission needs a role that may decide it, the auditor role, or having started it. */
+  no_read_access: 403,
   not_your_tier: 403,
   initiator: 403,
   not_found: 404,
@@ -24,8 +26,12 @@ export const REFUSALS = {
   stale: 409,
   refused: 409,
   reason_required: 400,
+  /** An approval must name the params hash the approver confirmed; it is never filled in for them. */
+  binding_required: 400,
   bad_request: 400,
   rate_limited: 429,
+  host_not_allowed: 421,
+  internal: 500,
 } as const;
 export type RefusalCode = keyof typeof REFUSALS;
 
@@ -34,11 +40,13 @@ export class DeskError extends Error {
   constructor(
     readonly code: RefusalCode,
     message: string,
+    /** The HTTP status when it is not the code's own (Fastify's 413, 414, 415…). */
+    private readonly httpStatus?: number,
   ) {
     super(message);
   }
   get status(): number {
-    return REFUSALS[this.code];
+    return this.httpStatus ?? REFUSALS[this.code];
   }
 }
 

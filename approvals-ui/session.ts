@@ -1,80 +1,107 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Principal } from './auth';
+import { sha256Hex } from '../core/hash';
+import type { Authenticated, Authenticator, CredentialRef, Principal } from './auth';
+import type { ApprovalsStore } from './store';
 
 /**
- * Server-side sessions: the cookie holds only a random id (HttpOnly, SameSite=Strict, Secure, and
- * `__Host-` prefixed when secure); the principal and the session's CSRF token stay in memory.
+ * Browser sessions, kept in the shared store: the cookie (HttpOnly, SameSite=Strict, Secure and
+ * `__Host-` prefixed when secure) holds only a random id; the store keys the session by the id's
+ * hash, so reading the store yields no usable cookie. A session remembers its credential by
+ * reference and re-checks it on every request: it ends when the token is revoked, and never
+ * outlives the credential's expiry (nor eight hours).
  */
-export interface Session {
-  id: string;
+export interface SessionData {
   principal: Principal;
-  csrf: string;
+  credential: CredentialRef;
   expiresAt: number;
+  /** The CSRF secret (@fastify/csrf-protection reads and writes it under this name). */
+  _csrf?: string;
 }
 
-const TTL_MS = 8 * 60 * 60 * 1000;
+export const SESSION_TTL_MS = 8 * 60 * 60 * 1000;
 
-export class SessionStore {
-  private readonly sessions = new Map<string, Session>();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in session, once loaded (see Sessions.load). */
+    session?: SessionData;
+  }
+}
+
+export class Sessions {
   readonly cookieName: string;
+  private readonly loaded = new WeakMap<FastifyRequest, Promise<SessionData | undefined>>();
 
-  constructor(private readonly secure: boolean) {
+  constructor(
+    private readonly store: ApprovalsStore,
+    private readonly auth: Authenticator,
+    private readonly secure: boolean,
+  ) {
     this.cookieName = secure ? '__Host-mandate_session' : 'mandate_session';
   }
 
-  create(principal: Principal, reply: FastifyReply): Session {
-    this.sweep();
-    const session = {
-      id: randomBytes(32).toString('base64url'),
-      principal,
-      csrf: randomBytes(32).toString('base64url'),
-      expiresAt: Date.now() + TTL_MS,
+  /** Signs a person in with a fresh session id (never one the browser offered), ending any earlier one. */
+  async create(request: FastifyRequest, reply: FastifyReply, who: Authenticated): Promise<SessionData> {
+    await this.destroy(request, reply);
+    const now = Date.now();
+    const session: SessionData = {
+      principal: who.principal,
+      credential: who.credential,
+      expiresAt: Math.min(now + SESSION_TTL_MS, who.expiresAt ?? Infinity),
     };
-    this.sessions.set(session.id, session);
-    reply.header('set-cookie', this.cookie(session.id, TTL_MS / 1000));
+    request.session = session;
+    reply.generateCsrf(); // sets session._csrf
+    const id = randomBytes(32).toString('base64url');
+    await this.store.put(key(id), JSON.stringify(session), session.expiresAt - now);
+    this.loaded.set(request, Promise.resolve(session));
+    void reply.setCookie(this.cookieName, id, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: this.secure,
+      maxAge: Math.floor((session.expiresAt - now) / 1000),
+    });
     return session;
   }
 
-  get(request: FastifyRequest): Session | undefined {
-    const id = readCookie(request.headers.cookie, this.cookieName);
-    const session = id ? this.sessions.get(id) : undefined;
+  /** The request's session if it is still valid (its credential re-checked); memoised per request. */
+  load(request: FastifyRequest): Promise<SessionData | undefined> {
+    let pending = this.loaded.get(request);
+    if (!pending) {
+      pending = this.read(request);
+      this.loaded.set(request, pending);
+    }
+    return pending;
+  }
+
+  /** Drops the memoised session of a request, so that the next load reads and re-checks it again. */
+  forget(request: FastifyRequest): void {
+    this.loaded.delete(request);
+  }
+
+  async destroy(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const id = request.cookies[this.cookieName];
+    if (id) await this.store.delete(key(id));
+    this.loaded.set(request, Promise.resolve(undefined));
+    request.session = undefined;
+    void reply.clearCookie(this.cookieName, { path: '/', httpOnly: true, sameSite: 'strict', secure: this.secure });
+  }
+
+  private async read(request: FastifyRequest): Promise<SessionData | undefined> {
+    const id = request.cookies[this.cookieName];
+    if (!id) return undefined;
+    const raw = await this.store.get(key(id));
+    const session = raw ? (JSON.parse(raw) as SessionData) : undefined;
     if (!session) return undefined;
-    if (session.expiresAt < Date.now()) {
-      this.sessions.delete(session.id);
+    const principal =
+      session.expiresAt > Date.now() ? await this.auth.recheck(session.credential, session.principal) : undefined;
+    if (!principal) {
+      await this.store.delete(key(id));
       return undefined;
     }
-    return session;
-  }
-
-  destroy(request: FastifyRequest, reply: FastifyReply): void {
-    const session = this.get(request);
-    if (session) this.sessions.delete(session.id);
-    reply.header('set-cookie', this.cookie('', 0));
-  }
-
-  private cookie(value: string, maxAgeSeconds: number): string {
-    return `${this.cookieName}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${this.secure ? '; Secure' : ''}`;
-  }
-
-  private sweep(): void {
-    const now = Date.now();
-    for (const [id, s] of this.sessions) if (s.expiresAt < now) this.sessions.delete(id);
+    request.session = { ...session, principal };
+    return request.session;
   }
 }
 
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
-
-/** Constant-time check of a submitted CSRF token against the session's. */
-export function csrfValid(session: Session | undefined, submitted: unknown): boolean {
-  if (!session || typeof submitted !== 'string') return false;
-  const a = Buffer.from(session.csrf);
-  const b = Buffer.from(submitted);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+const key = (id: string) => `session:${sha256Hex(id)}`;

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { createLocalToken } from '../approvals-ui/local-tokens';
+import { createLocalToken, readTokenFile, revokeLocalTokens, tokenId } from '../approvals-ui/local-tokens';
 import type { QueueEntry } from '../approvals-ui/desk';
 import type { MissionDetail } from '../client/missions';
 import { formatAmount, relativeTime } from '../core/format';
@@ -13,6 +14,7 @@ import type { ApprovalsServiceClient } from './service-client';
 import {
   ApprovalsServiceClient as ServiceClient,
   forgetCredentials,
+  ServiceError,
   serviceFromConfig,
   storeCredentials,
 } from './service-client';
@@ -83,17 +85,22 @@ export function registerApproverCommands(program: Command): void {
       say(removed ? 'signed out' : 'no stored token');
     });
 
-  program
+  const tokens = program
     .command('token')
-    .description('local tokens for the approvals service (the embedded default sign-in)')
+    .description('local tokens for the approvals service (the embedded default sign-in)');
+  const fileOption = 'token file (default $MANDATE_APPROVALS_TOKENS_FILE or <data dir>/approvals-tokens.json)';
+  const tokenFile = (file?: string) => {
+    const config = cliConfig();
+    return file ?? config.approvals.tokensFile ?? join(config.dataDir, 'approvals-tokens.json');
+  };
+  tokens
     .command('create')
     .description('add a token for a subject to the token file and print it once')
     .requiredOption('--subject <name>', 'who the token identifies, e.g. sam@example.com')
     .option('--roles <a,b>', 'comma-separated roles, e.g. supervisor', '')
-    .option('--file <path>', 'token file (default $MANDATE_APPROVALS_TOKENS_FILE or <data dir>/approvals-tokens.json)')
+    .option('--file <path>', fileOption)
     .action((opts: { subject: string; roles: string; file?: string }, cmd: Command) => {
-      const config = cliConfig();
-      const file = opts.file ?? config.approvals.tokensFile ?? join(config.dataDir, 'approvals-tokens.json');
+      const file = tokenFile(opts.file);
       const roles = opts.roles
         .split(',')
         .map((r) => r.trim())
@@ -102,6 +109,41 @@ export function registerApproverCommands(program: Command): void {
       if (isJson(cmd)) return printJson({ subject: opts.subject, roles, file, token });
       say(`token for ${opts.subject} (roles: ${roles.join(', ') || 'none'}) added to ${file}; it is shown only now:`);
       say(token);
+    });
+  tokens
+    .command('list')
+    .description('the tokens in the token file: id, subject and roles (never the tokens)')
+    .option('--file <path>', fileOption)
+    .action((opts: { file?: string }, cmd: Command) => {
+      const entries = readTokenFile(tokenFile(opts.file)).tokens.map((t) => ({
+        id: tokenId(t),
+        subject: t.subject,
+        roles: t.roles,
+      }));
+      if (isJson(cmd)) return printJson(entries);
+      say(
+        table(entries, [
+          { header: 'id', value: (e) => e.id },
+          { header: 'subject', value: (e) => e.subject },
+          { header: 'roles', value: (e) => e.roles.join(',') },
+        ]),
+      );
+    });
+  tokens
+    .command('revoke')
+    .description("remove a subject's tokens or one token; sessions made with them end at their next request")
+    .option('--subject <name>', 'every token of this subject (any spelling)')
+    .option('--token-id <id>', 'the token with this id (from `mandate token list`)')
+    .option('--file <path>', fileOption)
+    .action((opts: { subject?: string; tokenId?: string; file?: string }, cmd: Command) => {
+      if (Boolean(opts.subject) === Boolean(opts.tokenId))
+        throw new Error('name exactly one of --subject or --token-id');
+      const file = tokenFile(opts.file);
+      const removed = revokeLocalTokens(file, { subject: opts.subject, tokenId: opts.tokenId });
+      if (removed.length === 0) throw new Error(`no token matches ${opts.subject ?? opts.tokenId} in ${file}`);
+      const revoked = removed.map((t) => ({ id: tokenId(t), subject: t.subject }));
+      if (isJson(cmd)) return printJson({ file, revoked });
+      for (const r of revoked) say(`revoked ${r.id} (${r.subject}) in ${file}`);
     });
 
   const approvals = program.command('approvals').description('the Decision Queue');
@@ -139,7 +181,7 @@ export function registerApproverCommands(program: Command): void {
     async (
       missionId: string,
       actionId: string,
-      opts: { as?: string; role?: string; reason?: string; direct?: boolean; paramsHash?: string },
+      opts: { as?: string; role?: string; reason?: string; direct?: boolean; paramsHash?: string; yes?: boolean },
       cmd: Command,
     ) => {
       if (opts.direct) {
@@ -156,6 +198,10 @@ export function registerApproverCommands(program: Command): void {
         );
       }
       const service = requireService();
+      const paramsHash =
+        decision === 'approve' && !opts.paramsHash
+          ? await confirmBinding(service, missionId, actionId, Boolean(opts.yes), isJson(cmd))
+          : opts.paramsHash;
       const path = `/api/missions/${encodeURIComponent(missionId)}/actions/${encodeURIComponent(actionId)}/decision`;
       const { result } = await service.post<{
         result: {
@@ -168,7 +214,7 @@ export function registerApproverCommands(program: Command): void {
           approvals?: number;
           quorum?: number;
         };
-      }>(path, { decision, reason: opts.reason, paramsHash: opts.paramsHash });
+      }>(path, { decision, reason: opts.reason, paramsHash });
       if (isJson(cmd)) return printJson({ missionId, actionId, ...result });
       say(
         `${decision === 'approve' ? 'approved' : 'rejected'} ${missionId} ${actionId} (${result.operation}) as ${result.approver}, recorded ${result.at}${result.keyId ? `, signed by key ${result.keyId}` : ''}${result.outcome === 'pending' ? `; ${result.approvals} of ${result.quorum} approvals, waiting for more` : ''}`,
@@ -179,7 +225,11 @@ export function registerApproverCommands(program: Command): void {
     .command('approve <missionId> <actionId>')
     .description('approve a pending action (through the approvals service)')
     .option('--reason <text>', 'why')
-    .option('--params-hash <sha256>', 'refuse unless the action still has these params (from `approvals show --json`)')
+    .option(
+      '--params-hash <sha256>',
+      'the params you confirmed (from `approvals show --json`): refused if they changed',
+    )
+    .option('--yes', 'confirm the action as shown now, without asking (scripts)')
     .option('--direct', directHelp)
     .option('--as <approver>', 'with --direct: who approves')
     .option('--role <a,b>', 'with --direct: the role(s) the approver holds, comma-separated')
@@ -193,6 +243,42 @@ export function registerApproverCommands(program: Command): void {
     .option('--as <approver>', 'with --direct: who rejects')
     .option('--role <a,b>', 'with --direct: the role(s) the approver holds, comma-separated')
     .action(decideAction('reject'));
+}
+
+/**
+ * An approval is bound to the params the approver confirmed: the CLI shows the pending action and
+ * asks (or takes --yes), and sends the params hash of exactly what it showed. Nothing is filled in
+ * behind the approver's back; an action that changed since is refused by the service as `stale`.
+ */
+async function confirmBinding(
+  service: ApprovalsServiceClient,
+  missionId: string,
+  actionId: string,
+  yes: boolean,
+  json: boolean,
+): Promise<string | undefined> {
+  const view = await service.get<MissionView>(`/api/missions/${encodeURIComponent(missionId)}`);
+  const action = view.actions.find((a) => a.actionId === actionId);
+  // Nothing pending under that id: the service says why (already decided, expired, unknown).
+  if (!action) return undefined;
+  const money = formatAmount(action.params);
+  const what = `approve ${actionId}: ${action.operation} ${JSON.stringify(action.params)}${money ? ` (${money})` : ''}`;
+  if (!yes) {
+    if (!process.stdin.isTTY) {
+      throw new ServiceError(
+        'binding_required',
+        `approving binds your vote to what you confirmed: add --yes to confirm "${what}", or --params-hash ${action.paramsHash}`,
+        400,
+      );
+    }
+    const prompt = createInterface({ input: process.stdin, output: process.stderr });
+    const answer = await prompt.question(`${what}\nparams hash ${action.paramsHash}\nApprove this? [y/N] `);
+    prompt.close();
+    if (!/^y(es)?$/i.test(answer.trim())) throw new ServiceError('cancelled', 'not approved: nothing was sent', 400);
+  } else if (!json) {
+    process.stderr.write(`${what}\n`);
+  }
+  return action.paramsHash;
 }
 
 function printMission(view: MissionView): void {

@@ -16,11 +16,11 @@ import { ConfigError, optionalText, parseSection, port } from './schema';
  * passed down. No other file reads `process.env` (a lint rule keeps it so). A wrong setting stops
  * the process with a one-line explanation.
  */
-export type { ApprovalsConfig, OidcLoginOptions } from './approvals';
+export type { ApprovalsConfig, OidcLoginOptions, OidcOptions } from './approvals';
 export type { AuditConfig, S3StoreConfig } from './audit';
 export type { Price, ProviderConfig, ProviderName } from './providers';
 export { PROVIDER_NAMES, parseProviderConfig } from './providers';
-export { parseApprovalsConfig } from './approvals';
+export { defaultAllowedHosts, parseApprovalsConfig } from './approvals';
 export { parseAuditConfig } from './audit';
 export { ConfigError } from './schema';
 export type { Env } from './schema';
@@ -123,7 +123,7 @@ export function loadConfig(env: Env = process.env): MandateConfig {
     credentialsFile: join(c.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'mandate', 'credentials.json'),
     trustedSigners: c.MANDATE_TRUSTED_SIGNERS,
     operatorKey: c.MANDATE_OPERATOR_KEY,
-    approvals: parseApprovalsConfig(env),
+    approvals: withDefaultStore(parseApprovalsConfig(env), dataDir),
     audit: parseAuditConfig(env, { dataDir, namespace }),
     providers: parseProviderConfig(env),
     tools: {
@@ -134,6 +134,11 @@ export function loadConfig(env: Env = process.env): MandateConfig {
       env: { ...env },
     },
   };
+}
+
+/** The approvals service keeps its sessions and counters in the data dir unless told otherwise. */
+function withDefaultStore(approvals: ApprovalsConfig, dataDir: string): ApprovalsConfig {
+  return { ...approvals, store: approvals.store ?? `sqlite:${join(dataDir, 'approvals.db')}` };
 }
 
 /** loadConfig for process entry points: prints the one-line explanation and exits (2) on error. */

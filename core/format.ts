@@ -1,10 +1,23 @@
 /** Formatting every person-facing surface shares (the CLI, the approvals pages, reports). */
 
-/** An amount in minor units as "450.00 USD", when the params carry `amountCents` (and maybe `currency`). */
+/**
+ * An amount in minor units as money in its currency — "450.00 USD", "4500 JPY" — when the params
+ * carry `amountCents` (and maybe `currency`, an ISO 4217 code that sets the number of decimals).
+ */
 export function formatAmount(params: Record<string, unknown>): string {
-  const cents = params.amountCents;
-  if (typeof cents !== 'number') return '';
-  return `${(cents / 100).toFixed(2)}${typeof params.currency === 'string' ? ` ${params.currency}` : ''}`;
+  const minor = params.amountCents;
+  if (typeof minor !== 'number' || !Number.isFinite(minor)) return '';
+  const currency = typeof params.currency === 'string' && /^[A-Z]{3}$/.test(params.currency) ? params.currency : '';
+  const digits = currency ? minorDigits(currency) : 2;
+  return `${(minor / 10 ** digits).toFixed(digits)}${currency ? ` ${currency}` : ''}`;
+}
+
+function minorDigits(currency: string): number {
+  try {
+    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  } catch {
+    return 2;
+  }
 }
 
 /** A duration as "45s", "3m 20s" or "4h 5m". */

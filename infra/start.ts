@@ -1,5 +1,6 @@
 import { createApprovalsService } from '../approvals-ui/server';
 import { loadSigningKey } from '../approvals-ui/keys';
+import { openStore } from '../approvals-ui/store';
 import { connectClient } from '../client/connect';
 import { loadConfigOrExit } from '../config';
 import { Catalog } from '../catalog/catalog';
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
   say('Starting the mission worker (bundling workflow code)…');
   const worker = await startConfiguredWorker(config, { address: server.address, log: say });
 
+  const store = await openStore(approvalsConfig.store!);
   const temporalClient = await connectClient({ address: server.address, namespace: temporal.namespace });
   const approvals = createApprovalsService({
     client: temporalClient.client,
@@ -46,7 +48,9 @@ async function main(): Promise<void> {
     catalog: Catalog.load(config.catalogDir),
     tokensFile,
     oidc: approvalsConfig.oidc,
-    oidcLogin: approvalsConfig.oidcLogin,
+    store,
+    allowedHosts: approvalsConfig.allowedHosts,
+    trustProxy: approvalsConfig.trustProxy,
     signingKeyPem: signingKey.pem,
     secureCookies: approvalsConfig.secureCookies,
   });
@@ -56,7 +60,7 @@ async function main(): Promise<void> {
 Mandate is running.
   Temporal frontend   ${server.address}   (namespace ${temporal.namespace})
   Temporal Web UI     ${server.uiAddress}
-  Approvals service   http://localhost:${config.approvalsPort}/   (tokens ${tokensFile}${approvalsConfig.oidc ? `, OIDC ${approvalsConfig.oidc.issuer}` : ''})
+  Approvals service   http://localhost:${config.approvalsPort}/   (tokens ${tokensFile}${approvalsConfig.oidc ? `, OIDC ${approvalsConfig.oidc.issuer}` : ''}; sessions ${approvalsConfig.store!.replace(/\/\/[^@/]*@/, '//…@')})
   Vote signing        key ${createAttestationSigner(signingKey.pem).keyId} (${signingKey.source})
   Trusted signers     ${trusted.map((k) => `${k.keyId}${k.breakGlass ? ' (break-glass)' : ''}`).join(', ') || 'none'}${config.trustedSigners ? ' (MANDATE_TRUSTED_SIGNERS)' : ` (local keys in ${config.dataDir})`}${
     operatorKey
@@ -85,6 +89,7 @@ Ctrl-C stops everything.`);
     stopping = true;
     say(`\n${signal}: stopping the approvals service, the worker and the dev server…`);
     await approvals.close();
+    await store.close();
     await worker.stop();
     await temporalClient.close();
     await server.stop();

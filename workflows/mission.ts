@@ -22,6 +22,7 @@ import type {
   VoteInput,
 } from '../contract/mission';
 import { SEARCH_ATTRIBUTES } from '../contract/search-attributes';
+import { boundedEvidence } from '../core/evidence';
 import { startMessage, verifyAttestation } from '../core/attestation';
 import type { MissionDefinition, NextStep } from '../core/mission';
 import { ladderFor } from '../core/mission';
@@ -217,9 +218,11 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
         if (read.ok) {
           context[next.as] = read.result;
           reads[next.as] = next.operation;
+          // The result rides along (bounded) as the evidence approvers see; observations are not commands.
           rail.observe('read', `read ${next.operation} into ${next.as}${mappedBack(reply.reidentified)}`, {
             operation: next.operation,
             params: next.params,
+            result: boundedEvidence(read.result),
             ...(reply.reidentified?.length ? { reidentified: reply.reidentified } : {}),
           });
         } else {

@@ -21,39 +21,71 @@
     });
   }
 
-  // The Explain rail stays live: poll the JSON API and append new observations (textContent only).
-  function pollRail(rail) {
+  // The Explain rail stays live: server-sent events from the service, or polling the JSON API where
+  // event streams do not get through. New observations are appended with textContent only.
+  function liveRail(rail) {
     var id = rail.getAttribute('data-mission');
     var status = document.getElementById('status');
-    function once() {
-      fetch('/api/missions/' + encodeURIComponent(id), { credentials: 'same-origin' })
-        .then(function (r) {
-          return r.ok ? r.json() : null;
-        })
-        .then(function (body) {
-          if (!body) return;
-          var seq = Number(rail.getAttribute('data-seq'));
-          (body.observations || []).forEach(function (o) {
-            if (o.seq <= seq) return;
-            var li = document.createElement('li');
-            li.className = 'k-' + o.kind + ' fresh';
-            var t = document.createElement('time');
-            t.textContent = String(o.at).slice(11, 19);
-            var k = document.createElement('span');
-            k.className = 'kind';
-            k.textContent = o.kind;
-            var sum = document.createElement('span');
-            sum.className = 'sum';
-            sum.textContent = ' ' + o.summary;
-            li.append(t, ' ', k, sum);
-            rail.appendChild(li);
-            rail.setAttribute('data-seq', String(o.seq));
-          });
-          if (status && body.state) status.textContent = body.state.status;
-        })
-        .catch(function () {});
+    function append(o) {
+      if (o.seq <= Number(rail.getAttribute('data-seq'))) return;
+      var li = document.createElement('li');
+      li.className = 'k-' + o.kind + ' fresh';
+      var t = document.createElement('time');
+      t.textContent = String(o.at).slice(11, 19);
+      var k = document.createElement('span');
+      k.className = 'kind';
+      k.textContent = o.kind;
+      var sum = document.createElement('span');
+      sum.className = 'sum';
+      sum.textContent = ' ' + o.summary;
+      li.append(t, ' ', k, sum);
+      rail.appendChild(li);
+      rail.setAttribute('data-seq', String(o.seq));
     }
-    setInterval(once, 2000);
+    function setStatus(value) {
+      if (status && value) status.textContent = value;
+    }
+    function poll() {
+      rail.setAttribute('data-live', 'poll');
+      setInterval(function () {
+        fetch('/api/missions/' + encodeURIComponent(id), { credentials: 'same-origin' })
+          .then(function (r) {
+            return r.ok ? r.json() : null;
+          })
+          .then(function (body) {
+            if (!body) return;
+            (body.observations || []).forEach(append);
+            if (body.state) setStatus(body.state.status);
+          })
+          .catch(function () {});
+      }, 2000);
+    }
+    if (typeof EventSource !== 'function') return poll();
+    var opened = false;
+    var source = new EventSource(
+      '/api/missions/' + encodeURIComponent(id) + '/events?after=' + rail.getAttribute('data-seq'),
+    );
+    source.addEventListener('open', function () {
+      opened = true;
+      rail.setAttribute('data-live', 'events');
+    });
+    source.addEventListener('observation', function (e) {
+      append(JSON.parse(e.data));
+    });
+    source.addEventListener('status', function (e) {
+      setStatus(JSON.parse(e.data).status);
+    });
+    source.addEventListener('end', function () {
+      source.close();
+      rail.setAttribute('data-live', 'ended');
+    });
+    source.addEventListener('error', function () {
+      // Never connected: the stream does not get through here, so poll instead.
+      if (!opened) {
+        source.close();
+        poll();
+      }
+    });
   }
 
   // Rejecting needs a reason; approving needs the confirmation box (the server checks both again).
@@ -78,7 +110,7 @@
     tick();
     setInterval(tick, 1000);
     var rail = document.getElementById('rail');
-    if (rail) pollRail(rail);
+    if (rail) liveRail(rail);
     guardForms();
   });
 })();

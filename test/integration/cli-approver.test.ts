@@ -81,18 +81,28 @@ test('login stores the token 0600; list, show and approve go through the service
   expect(asSomeone.code).toBe(1);
   expect(asSomeone.stderr).toMatch(/--as and --role apply only with --direct/);
 
-  const approved = await mandate(sam, 'approve', id, 'a1', '--reason', 'receipt checked');
+  // Approving binds the vote to what the approver confirmed: without a terminal to ask in, --yes says so.
+  const unconfirmed = await mandate(sam, 'approve', id, 'a1', '--json');
+  expect(unconfirmed.code).toBe(1);
+  expect(JSON.parse(unconfirmed.stdout)).toMatchObject({
+    error: {
+      code: 'binding_required',
+      message: expect.stringMatching(/--yes to confirm "approve a1: refunds\.issue .*450\.00 USD/),
+    },
+  });
+  const approved = await mandate(sam, 'approve', id, 'a1', '--yes', '--reason', 'receipt checked');
   expect(approved).toMatchObject({ code: 0 });
+  expect(approved.stderr).toMatch(/^approve a1: refunds\.issue \{.*"amountCents":45000.*\} \(450\.00 USD\)/);
   expect(approved.stdout).toMatch(`approved ${id} a1 (refunds.issue) as ${PEOPLE.sam.subject}, recorded`);
   expect(approved.stdout).toMatch(`signed by key ${service.keys.keyId}`);
   await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'completed' });
 
-  const again = await mandate(sam, 'approve', id, 'a1', '--json');
+  const again = await mandate(sam, 'approve', id, 'a1', '--yes', '--json');
   expect(again.code).toBe(1);
   expect(JSON.parse(again.stdout)).toMatchObject({ error: { code: 'already_decided' } });
 
   expect((await mandate(sam, 'logout')).stdout).toMatch(/signed out/);
-  const loggedOut = await mandate(sam, 'approve', id, 'a1');
+  const loggedOut = await mandate(sam, 'approve', id, 'a1', '--yes');
   expect(loggedOut.stderr).toMatch(/no approvals service configured: run `mandate login/);
 });
 
@@ -101,7 +111,7 @@ test('refusals come back as JSON codes; nothing changes', async () => {
   expect((await mandate(fin, 'login', '--url', service.url, '--token', service.tokens.fin)).code).toBe(0);
   const id = await startRefund(t.client, t.taskQueue, 'CASE-1003');
   await waitForState(t.client, id, awaitingApproval);
-  const denied = await mandate(fin, 'approve', id, 'a1', '--json');
+  const denied = await mandate(fin, 'approve', id, 'a1', '--yes', '--json');
   expect(denied.code).toBe(1);
   expect(JSON.parse(denied.stdout)).toMatchObject({ error: { code: 'not_your_tier' } });
   const noReason = await mandate(fin, 'reject', id, 'a1');
@@ -117,7 +127,7 @@ test('refusals come back as JSON codes; nothing changes', async () => {
   await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'rejected' });
 });
 
-test('token create adds a hashed token that signs in', async () => {
+test('token create adds a hashed token that signs in; token revoke ends it, by subject or by id', async () => {
   const admin = home();
   const created = await mandate(
     admin,
@@ -140,6 +150,52 @@ test('token create adds a hashed token that signs in', async () => {
     subject: 'new.approver@example.com',
     roles: ['supervisor', 'finance'],
   });
+
+  const listed = JSON.parse((await mandate(admin, 'token', 'list', '--file', service.tokensFile, '--json')).stdout) as {
+    id: string;
+    subject: string;
+  }[];
+  const mine = listed.find((e) => e.subject === 'new.approver@example.com')!;
+  expect(mine.id).toMatch(/^[0-9a-f]{12}$/);
+  expect(JSON.stringify(listed)).not.toContain(token);
+  const revoked = await mandate(admin, 'token', 'revoke', '--token-id', mine.id, '--file', service.tokensFile);
+  expect(revoked).toMatchObject({
+    code: 0,
+    stdout: expect.stringMatching(`revoked ${mine.id} \\(new.approver@example.com\\)`),
+  });
+  expect((await mandate(admin, 'approvals', 'list', '--json')).code).toBe(1);
+  expect(
+    (await mandate(admin, 'token', 'revoke', '--subject', 'NEW.approver@example.com', '--file', service.tokensFile))
+      .code,
+  ).toBe(1);
+  expect((await mandate(admin, 'token', 'revoke', '--file', service.tokensFile)).code).toBe(1);
+});
+
+test("concurrent token writers never lose each other's token (the file is locked and replaced atomically)", async () => {
+  const admin = home();
+  const file = join(admin, 'tokens.json');
+  const runs = await Promise.all(
+    [0, 1, 2, 3].map((i) =>
+      mandate(
+        admin,
+        'token',
+        'create',
+        '--subject',
+        `writer-${i}@example.com`,
+        '--roles',
+        'supervisor',
+        '--file',
+        file,
+        '--json',
+      ),
+    ),
+  );
+  expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);
+  const subjects = (JSON.parse(readFileSync(file, 'utf8')) as { tokens: { subject: string }[] }).tokens.map(
+    (t) => t.subject,
+  );
+  expect(subjects.sort()).toEqual([0, 1, 2, 3].map((i) => `writer-${i}@example.com`));
+  expect(statSync(file).mode & 0o777).toBe(0o600);
 });
 
 test('mission start and halt through the service: the signed-in person is the verified initiator; halts are confirmed', async () => {
@@ -156,7 +212,7 @@ test('mission start and halt through the service: the signed-in person is the ve
   const { missionId, initiator } = JSON.parse(started.stdout) as { missionId: string; initiator: string };
   expect(initiator).toBe(PEOPLE.ivy.subject);
   await waitForState(t.client, missionId, awaitingApproval);
-  const own = await mandate(ivy, 'approve', missionId, 'a1', '--json');
+  const own = await mandate(ivy, 'approve', missionId, 'a1', '--yes', '--json');
   expect(own.code).toBe(1);
   expect(JSON.parse(own.stdout)).toMatchObject({ error: { code: 'initiator' } });
 

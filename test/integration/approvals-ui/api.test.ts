@@ -3,7 +3,17 @@ import { trustedSigner } from '../../../config/trusted-signers';
 import { createTestContext } from '../../harness/context';
 import type { TestContext } from '../../harness/context';
 import { awaitingApproval, result, startRefund, waitForState } from '../helpers';
-import { api, PEOPLE, quickTimeout, startService, terminateLeftovers, waitForQueue } from './fixture';
+import {
+  api,
+  approveAsShown,
+  PEOPLE,
+  quickEscalation,
+  quickTimeout,
+  shownHash,
+  startService,
+  terminateLeftovers,
+  waitForQueue,
+} from './fixture';
 import type { RunningService } from './fixture';
 import type { VoteInput } from '../../../contract/mission';
 import { stateQuery } from '../../../contract/messages';
@@ -12,8 +22,10 @@ import { castSigned } from '../../support/trust';
 /** The JSON API against a real dev server and worker: every refusal path, and a signed decision in history. */
 let t: TestContext;
 let quick: TestContext;
+let escalating: TestContext;
 let service: RunningService;
 let quickService: RunningService;
+let escalatingService: RunningService;
 
 beforeAll(async () => {
   t = await createTestContext('approvals-api');
@@ -22,6 +34,9 @@ beforeAll(async () => {
   await quick.startWorker({ overrides: quickTimeout(2) });
   service = await startService(t, { rateLimits: { decide: 1000 } });
   quickService = await startService(quick);
+  escalating = await createTestContext('approvals-api-escalation');
+  await escalating.startWorker({ overrides: quickEscalation(15) });
+  escalatingService = await startService(escalating);
 });
 afterAll(async () => {
   await service?.close();
@@ -30,6 +45,9 @@ afterAll(async () => {
   await t?.close();
   await terminateLeftovers(quick);
   await quick?.close();
+  await escalatingService?.close();
+  await terminateLeftovers(escalating);
+  await escalating?.close();
 });
 
 const decision = (id: string, action = 'a1') => `/api/missions/${id}/actions/${action}/decision`;
@@ -66,10 +84,7 @@ test('a supervisor approves through the API; the decision reaches history signed
     initiator: 'agent-desk@example.com',
   });
 
-  const approved = await api(service, decision(id), {
-    token: service.tokens.sam,
-    body: { decision: 'approve', reason: 'receipt checked' },
-  });
+  const approved = await approveAsShown(service, service.tokens.sam, id, { reason: 'receipt checked' });
   expect(approved).toMatchObject({
     status: 200,
     body: { result: { decision: 'approve', approver: PEOPLE.sam.subject, keyId: service.keys.keyId } },
@@ -88,7 +103,10 @@ test('a supervisor approves through the API; the decision reaches history signed
     ok: true,
   });
 
-  const again = await api(service, decision(id), { token: service.tokens.sam, body: { decision: 'approve' } });
+  const again = await api(service, decision(id), {
+    token: service.tokens.sam,
+    body: { decision: 'approve', paramsHash: 'f'.repeat(64) },
+  });
   expect(again).toMatchObject({ status: 409, body: { error: { code: 'already_decided' } } });
   expect((await api(service, '/api/decisions/mine', { token: service.tokens.sam })).body.items).toContainEqual(
     expect.objectContaining({ missionId: id, decision: 'approve' }),
@@ -113,6 +131,9 @@ test('refusals: wrong tier, initiator, no reason, stale confirmation, unknown mi
     ['sam', service.tokens.sam, { decision: 'reject' }, 400, 'reason_required'],
     ['sam', service.tokens.sam, { decision: 'reject', reason: '   ' }, 400, 'reason_required'],
     ['sam', service.tokens.sam, { decision: 'approve', paramsHash: 'f'.repeat(64) }, 409, 'stale'],
+    // The binding is never filled in: an approval without the confirmed params hash is refused.
+    ['sam', service.tokens.sam, { decision: 'approve' }, 400, 'binding_required'],
+    ['sam', service.tokens.sam, { decision: 'approve', paramsHash: '' }, 400, 'binding_required'],
     ['sam', service.tokens.sam, { decision: 'maybe' }, 400, 'bad_request'],
   ];
   for (const [who, token, body, status, code] of cases) {
@@ -153,7 +174,8 @@ test('a cookie session must send the CSRF header; the decide rate limit answers 
   });
   expect(login.status).toBe(303);
   const cookie = login.headers.get('set-cookie')!.split(';')[0];
-  expect(login.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict; Max-Age=\d+; Secure/);
+  for (const flag of ['HttpOnly', 'SameSite=Strict', 'Secure', 'Max-Age='])
+    expect(login.headers.get('set-cookie')).toContain(flag);
   const res = await api(service, decision(id), { headers: { cookie }, body: { decision: 'approve' } });
   expect(res).toMatchObject({ status: 403, body: { error: { code: 'csrf' } } });
   expect(await pendingOf(id)).toHaveLength(1);
@@ -188,15 +210,15 @@ test('a quorum of two: one person, one vote; the second distinct approver settle
   }[];
   expect(samQueue.map((i) => i.missionId)).not.toContain(id);
 
-  const first = await api(service, decision(id), { token: service.tokens.fin, body: { decision: 'approve' } });
+  const first = await approveAsShown(service, service.tokens.fin, id);
   expect(first).toMatchObject({ status: 200, body: { result: { outcome: 'pending', approvals: 1, quorum: 2 } } });
-  const twice = await api(service, decision(id), { token: service.tokens.fin, body: { decision: 'approve' } });
+  const twice = await approveAsShown(service, service.tokens.fin, id);
   expect(twice).toMatchObject({ status: 409, body: { error: { code: 'already_decided' } } });
   const view = await api(service, `/api/missions/${id}`, { token: service.tokens.fay });
   expect((view.body.actions as { votes: { approver: string }[] }[])[0].votes).toEqual([
     expect.objectContaining({ approver: PEOPLE.fin.subject }),
   ]);
-  const second = await api(service, decision(id), { token: service.tokens.fay, body: { decision: 'approve' } });
+  const second = await approveAsShown(service, service.tokens.fay, id);
   expect(second).toMatchObject({ status: 200, body: { result: { outcome: 'approved', approvals: 2 } } });
   await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'completed' });
 });
@@ -211,7 +233,7 @@ test('a mission started through the service has the signed-in person as its veri
   const id = started.body.missionId as string;
   const state = await waitForState(t.client, id, awaitingApproval);
   expect(state.initiator).toBe(PEOPLE.ivy.subject);
-  const own = await api(service, decision(id), { token: service.tokens.ivy, body: { decision: 'approve' } });
+  const own = await approveAsShown(service, service.tokens.ivy, id);
   expect(own).toMatchObject({ status: 403, body: { error: { code: 'initiator' } } });
   // Not under another spelling either, whoever signs the vote.
   await expect(
@@ -248,4 +270,75 @@ test('a mission started through the service has the signed-in person as its veri
     verdict: 'halted',
     controls: [expect.objectContaining({ by: PEOPLE.ops.subject, breakGlass: false, keyId: service.keys.keyId })],
   });
+});
+
+test('least privilege: a viewer reads nothing (403 no_read_access), an auditor reads everything and decides nothing', async () => {
+  const id = await startRefund(t.client, t.taskQueue, 'CASE-1009');
+  await waitForState(t.client, id, awaitingApproval);
+  await waitForQueue(service, service.tokens.sam, id);
+  const viewer = await api(service, `/api/missions/${id}`, { token: service.tokens.vic });
+  expect(viewer).toEqual({
+    status: 403,
+    body: { error: { code: 'no_read_access', message: expect.stringMatching(/auditor/) } },
+  });
+  const viewerQueue = await api(service, '/api/queue?all=1', { token: service.tokens.vic });
+  expect(viewerQueue).toMatchObject({ status: 403, body: { error: { code: 'no_read_access' } } });
+  // Without `all`, the queue is what they may decide: nothing.
+  expect(await api(service, '/api/queue', { token: service.tokens.vic })).toMatchObject({
+    status: 200,
+    body: { items: [] },
+  });
+  const events = await fetch(`${service.url}/api/missions/${id}/events`, {
+    headers: { authorization: `Bearer ${service.tokens.vic}` },
+  });
+  expect(events.status).toBe(403);
+
+  const auditor = await api(service, `/api/missions/${id}`, { token: service.tokens.aud });
+  expect(auditor).toMatchObject({
+    status: 200,
+    body: { state: { missionId: id }, actions: [{ refusal: { code: 'not_your_tier' } }] },
+  });
+  expect((auditor.body.observations as unknown[]).length).toBeGreaterThan(3);
+  const audQueue = await waitForQueue(service, service.tokens.aud, id, true, true);
+  expect(audQueue.find((q) => q.missionId === id)).toMatchObject({ refusal: { code: 'not_your_tier' } });
+  const hash = await shownHash(service, service.tokens.aud, id);
+  expect(
+    await api(service, decision(id), { token: service.tokens.aud, body: { decision: 'approve', paramsHash: hash } }),
+  ).toMatchObject({
+    status: 403,
+    body: { error: { code: 'not_your_tier' } },
+  });
+  // The initiator reads their own mission whatever their roles.
+  expect((await api(service, `/api/missions/${id}`, { token: service.tokens.sam })).status).toBe(200);
+  expect(await pendingOf(id)).toHaveLength(1);
+});
+
+test('the initiator check ignores case, as the workflow does: no vote, not even offered in the queue', async () => {
+  const id = await startRefund(t.client, t.taskQueue, 'CASE-1008', ' IVY.Initiator@Example.COM ');
+  await waitForState(t.client, id, awaitingApproval);
+  const queue = await waitForQueue(service, service.tokens.ivy, id, true, true);
+  expect(queue.find((q) => q.missionId === id)).toMatchObject({ refusal: { code: 'initiator' } });
+  const hash = await shownHash(service, service.tokens.ivy, id);
+  expect(
+    await api(service, decision(id), { token: service.tokens.ivy, body: { decision: 'approve', paramsHash: hash } }),
+  ).toMatchObject({
+    status: 403,
+    body: { error: { code: 'initiator' } },
+  });
+  expect(await pendingOf(id)).toHaveLength(1);
+});
+
+test('a person who voted in an earlier ladder step may vote again once it escalates, as the workflow counts them', async () => {
+  const id = await startRefund(escalating.client, escalating.taskQueue, 'CASE-1010');
+  await waitForState(escalating.client, id, awaitingApproval);
+  const first = await approveAsShown(escalatingService, escalatingService.tokens.dora, id);
+  expect(first).toMatchObject({ status: 200, body: { result: { outcome: 'pending', approvals: 1, quorum: 2 } } });
+  // Step 1 (finance, quorum 2) times out and escalates to step 2 (finance-director).
+  await waitForState(escalating.client, id, (s) => s.pending[0]?.step === 1);
+  const second = await approveAsShown(escalatingService, escalatingService.tokens.dora, id);
+  expect(second).toMatchObject({
+    status: 200,
+    body: { result: { outcome: 'approved', approver: PEOPLE.dora.subject } },
+  });
+  await expect(result(escalating.client, id)).resolves.toMatchObject({ verdict: 'completed' });
 });

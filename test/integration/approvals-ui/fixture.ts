@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { createLocalToken } from '../../../approvals-ui/local-tokens';
 import { createApprovalsService } from '../../../approvals-ui/server';
 import type { ApprovalsServiceOptions } from '../../../approvals-ui/server';
+import { openStore } from '../../../approvals-ui/store';
+import type { ApprovalsStore } from '../../../approvals-ui/store';
 import type { DefinitionOverrides } from '../../../catalog/catalog';
 import type { TestContext } from '../../harness/context';
 import { catalog } from '../helpers';
@@ -18,6 +20,12 @@ export const PEOPLE = {
   fin: { subject: 'fin.finance@example.com', roles: ['finance'] },
   fay: { subject: 'fay.finance@example.com', roles: ['finance'] },
   ops: { subject: 'ola.operator@example.com', roles: ['operator'] },
+  /** Both steps of the finance ladder: may vote in step 1, and again once it escalates to step 2. */
+  dora: { subject: 'dora.director@example.com', roles: ['finance', 'finance-director'] },
+  /** Reads nothing: no role that decides, not an auditor. */
+  vic: { subject: 'vic.viewer@example.com', roles: ['viewer'] },
+  /** Reads every mission, decides none. */
+  aud: { subject: 'aud.auditor@example.com', roles: ['auditor'] },
 } as const;
 export type Person = keyof typeof PEOPLE;
 
@@ -28,20 +36,30 @@ export interface RunningService {
   tokensFile: string;
   /** The service's signing key: the test run's approvals key, which the harness's workers trust. */
   keys: typeof testKeys.approvals;
+  /** Its sessions, counters and recent decisions (a SQLite file of its own unless one was passed in). */
+  store: ApprovalsStore;
   close(): Promise<void>;
 }
 
-/** Starts the approvals service on 127.0.0.1 (a free port) over the context's client. */
+/**
+ * Starts the approvals service on 127.0.0.1 (a free port) over the context's client. Instances
+ * given the same `store` and `tokensFile` act as one service behind a load balancer.
+ */
 export async function startService(
   t: TestContext,
-  options: Partial<ApprovalsServiceOptions> = {},
+  options: Partial<ApprovalsServiceOptions> & { tokens?: Record<Person, string> } = {},
   host = '127.0.0.1',
   port = 0,
 ): Promise<RunningService> {
-  const tokensFile = join(mkdtempSync(join(tmpdir(), 'mandate-approvals-')), 'tokens.json');
-  const tokens = Object.fromEntries(
-    Object.entries(PEOPLE).map(([name, p]) => [name, createLocalToken(tokensFile, p.subject, [...p.roles])]),
-  ) as Record<Person, string>;
+  const dir = mkdtempSync(join(tmpdir(), 'mandate-approvals-'));
+  const tokensFile = options.tokensFile ?? join(dir, 'tokens.json');
+  const tokens =
+    options.tokens ??
+    (Object.fromEntries(
+      Object.entries(PEOPLE).map(([name, p]) => [name, createLocalToken(tokensFile, p.subject, [...p.roles])]),
+    ) as Record<Person, string>);
+  const ownStore = !options.store;
+  const store = options.store ?? (await openStore(`sqlite:${join(dir, 'approvals.db')}`));
   const keys = testKeys.approvals;
   const app = createApprovalsService({
     client: t.client,
@@ -50,6 +68,7 @@ export async function startService(
     tokensFile,
     signingKeyPem: keys.privateKeyPem,
     ...options,
+    store,
   });
   await app.listen({ host, port });
   const bound = (app.server.address() as AddressInfo).port;
@@ -59,7 +78,11 @@ export async function startService(
     tokens,
     tokensFile,
     keys,
-    close: () => app.close(),
+    store,
+    close: async () => {
+      await app.close();
+      if (ownStore) await store.close();
+    },
   };
 }
 
@@ -74,6 +97,40 @@ export function quickTimeout(seconds: number): DefinitionOverrides {
   return {
     'customer-refund': { approval: { ...approval, timeoutSeconds: seconds, ladders } },
   } as unknown as DefinitionOverrides;
+}
+
+/** Overrides where the finance ladder's first step escalates after `seconds` to its second (finance-director). */
+export function quickEscalation(seconds: number): DefinitionOverrides {
+  const approval = catalog.get('customer-refund').definition.approval as {
+    ladders: Record<string, { timeoutSeconds: number }[]>;
+  };
+  const finance = approval.ladders.finance.map((step, i) => (i === 0 ? { ...step, timeoutSeconds: seconds } : step));
+  return {
+    'customer-refund': { approval: { ...approval, ladders: { ...approval.ladders, finance } } },
+  } as unknown as DefinitionOverrides;
+}
+
+/** The params hash of a pending action as the service shows it: what an approver confirms. */
+export async function shownHash(service: RunningService, token: string, missionId: string, actionId = 'a1') {
+  const { status, body } = await api(service, `/api/missions/${missionId}`, { token });
+  if (status !== 200) throw new Error(`GET /api/missions/${missionId}: ${status} ${JSON.stringify(body)}`);
+  const action = (body.actions as { actionId: string; paramsHash: string }[]).find((a) => a.actionId === actionId);
+  if (!action) throw new Error(`${missionId} has no pending ${actionId}`);
+  return action.paramsHash;
+}
+
+/** Approves through the API, bound to the params hash the approver was shown. */
+export async function approveAsShown(
+  service: RunningService,
+  token: string,
+  missionId: string,
+  extra: Record<string, unknown> = {},
+) {
+  const paramsHash = await shownHash(service, token, missionId);
+  return api(service, `/api/missions/${missionId}/actions/a1/decision`, {
+    token,
+    body: { decision: 'approve', paramsHash, ...extra },
+  });
 }
 
 /** JSON API call with a bearer token. */

@@ -4,9 +4,10 @@ import { createTestContext } from '../../harness/context';
 import type { TestContext } from '../../harness/context';
 import { awaitingApproval, result, startRefund, waitForState } from '../helpers';
 import { launchChromium } from './browser';
-import { freePort, startFakeIdp } from './fake-idp';
+import { freePort } from '../../../infra/provision';
+import { startFakeIdp } from './fake-idp';
 import type { FakeIdp } from './fake-idp';
-import { api, PEOPLE, quickTimeout, startService, terminateLeftovers, waitForQueue } from './fixture';
+import { api, approveAsShown, PEOPLE, quickTimeout, startService, terminateLeftovers, waitForQueue } from './fixture';
 import type { Person, RunningService } from './fixture';
 import { stateQuery } from '../../../contract/messages';
 import { testSettings } from '../../harness/settings';
@@ -38,17 +39,14 @@ beforeAll(async () => {
   // localhost: a secure context, so Chromium keeps the Secure __Host- session cookie over plain http.
   idp = await startFakeIdp({ sub: 'olga.oidc@example.com', roles: ['supervisor'] });
   const port = await freePort();
+  // The issuer alone: the JWKS and the endpoints come from its discovery metadata.
   service = await startService(
     t,
     {
-      oidc: { issuer: idp.issuer, audience: 'mandate-api', jwksUrl: idp.jwksUrl },
-      oidcLogin: {
+      oidc: {
         issuer: idp.issuer,
-        jwksUrl: idp.jwksUrl,
-        clientId: idp.clientId,
-        authorizationUrl: idp.authorizationUrl,
-        tokenUrl: idp.tokenUrl,
-        redirectUrl: `http://localhost:${port}/login/oidc/callback`,
+        audience: 'mandate-api',
+        login: { clientId: idp.clientId, redirectUrl: `http://localhost:${port}/login/oidc/callback` },
       },
     },
     'localhost',
@@ -68,9 +66,12 @@ afterAll(async () => {
   await quick?.close();
 });
 
-/** A signed-in page for one approver (phone-sized viewport). */
-async function signIn(who: Person, on: RunningService = service): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 420, height: 860 }, baseURL: on.url });
+const PHONE = { width: 420, height: 860 };
+const DESKTOP = { width: 1366, height: 900 };
+
+/** A signed-in page for one approver (phone-sized viewport unless told). */
+async function signIn(who: Person, on: RunningService = service, viewport = PHONE): Promise<Page> {
+  const context = await browser.newContext({ viewport, baseURL: on.url });
   contexts.push(context);
   context.setDefaultTimeout(30_000);
   const page = await context.newPage();
@@ -110,20 +111,49 @@ test('sign in → the queue shows the pending refund → detail → approve → 
 
   await item.locator('a.title').click();
   await page.waitForURL(new RegExp(`/missions/${id}`));
-  const action = page.locator('section.action');
-  expect(await action.textContent()).toMatch(/amountCents\s*45000/);
-  expect(await action.textContent()).toMatch(/policy version/);
+  // What an approver needs: money in the action's currency, the policy's words, the evidence read.
+  expect(await page.textContent('[data-testid=amount]')).toBe('450.00 USD');
+  expect(await page.locator('[data-testid=raw]').isVisible()).toBe(true);
+  expect(await page.locator('[data-testid=raw] dl').isVisible()).toBe(false);
+  await page.click('[data-testid=raw] summary');
+  expect(await page.textContent('[data-testid=raw]')).toMatch(/amountCents\s*45000[\s\S]*policy version/);
+  expect(await page.textContent('[data-testid=policy-reasons]')).toMatch(/\w{6}/);
+  const evidence = await page.textContent('[data-testid=evidence]');
+  expect(evidence).toMatch(/Data from the integration enterprise-db/);
+  expect(evidence).toMatch(/cases\.get[\s\S]*CASE-1002[\s\S]*orders\.get[\s\S]*ORD-5002[\s\S]*refunds\.listForOrder/);
   expect(await page.locator('#rail li').count()).toBeGreaterThan(3);
   expect(await page.textContent('#rail')).toMatch(/approval_requested/);
+  await page.click('[data-testid=raw] summary');
   await page.screenshot({ path: join(SCREENSHOTS, 'detail.png'), fullPage: true });
+  // The same on a desktop: the action and its evidence beside the vote and the rail.
+  const desk = await signIn('sam', service, DESKTOP);
+  await desk.goto(`/missions/${id}`);
+  const [left, right] = await Promise.all([
+    desk.locator('section.action').boundingBox(),
+    desk.locator('section.decide-card').boundingBox(),
+  ]);
+  expect(right!.x).toBeGreaterThan(left!.x + left!.width - 1);
+  await desk.screenshot({ path: join(SCREENSHOTS, 'detail-desktop.png'), fullPage: true });
 
   // Approving needs the explicit confirmation of operation + params.
   await page.click('button[value=approve]');
   expect(page.url()).toMatch(new RegExp(`/missions/${id}`));
   expect(await pendingOf(id)).toHaveLength(1);
   expect(await page.textContent('label.confirm')).toMatch(
-    /confirm refunds\.issue \{.*"orderId":"ORD-5002".*"amountCents":45000/,
+    /confirm 450\.00 USD: refunds\.issue \{.*"orderId":"ORD-5002".*"amountCents":45000/,
   );
+  // The binding is the approver's own tick: a form without it (or without the hash) is refused.
+  const csrf = await page.inputValue('form.decide input[name=_csrf]');
+  const forms: Record<string, string>[] = [
+    { decision: 'approve' },
+    { decision: 'approve', paramsHash: await page.inputValue('form.decide input[name=paramsHash]') },
+  ];
+  for (const form of forms) {
+    const unbound = await page.request.post(`/missions/${id}/actions/a1/decision`, { form: { _csrf: csrf, ...form } });
+    expect(unbound.status()).toBe(400);
+    expect(await unbound.text()).toMatch(/Refused \(binding_required\)/);
+  }
+  expect(await pendingOf(id)).toHaveLength(1);
   await page.check('input[name=confirm]');
   await page.click('button[value=approve]');
   expect(await page.textContent('[data-testid=outcome]')).toMatch(/^Approved: a1 of customer-refund-/);
@@ -209,19 +239,62 @@ test('an action nobody decided in time shows as expired', async () => {
   expect(await page.textContent('#rail')).toMatch(/approval_timeout/);
 });
 
-test('sign in with the identity provider (OIDC code flow with PKCE); a forged callback is refused', async () => {
-  const context = await browser.newContext({ viewport: { width: 420, height: 860 }, baseURL: service.url });
+test('sign in with the identity provider: discovery, PKCE, state and nonce checked; the session ends with the ID token', async () => {
+  const context = await browser.newContext({ viewport: PHONE, baseURL: service.url });
   contexts.push(context);
   const page = await context.newPage();
+  const seen = { ...idp.seen, challenges: idp.seen.challenges.length };
   await page.goto('/login');
   await page.click('[data-testid=oidc]');
   await page.waitForURL(`${service.url}/`);
   expect(await page.textContent('[data-testid=who]')).toContain('olga.oidc@example.com · supervisor');
   expect(await page.textContent('h1')).toBe('Decision Queue');
+  // Discovered from the issuer alone; the provider got an S256 challenge and a nonce, and the code was
+  // exchanged once (its token endpoint checks the PKCE verifier).
+  expect(idp.seen.discovery).toBeGreaterThanOrEqual(1);
+  expect(idp.seen.challenges.length).toBe(seen.challenges + 1);
+  expect(idp.seen.nonces.at(-1)).toMatch(/^[\w-]{20,}$/);
+  expect(idp.seen.token).toBe(seen.token + 1);
 
+  // state: a callback this browser did not start is refused, and so is a second use of one it did.
   const forged = await fetch(`${service.url}/login/oidc/callback?code=abc&state=made-up`);
   expect(forged.status).toBe(400);
   expect(await forged.text()).toMatch(/not valid any more/);
+
+  // nonce: an ID token that does not carry this sign-in's nonce signs nobody in.
+  const other = await browser.newContext({ viewport: PHONE, baseURL: service.url });
+  contexts.push(other);
+  const second = await other.newPage();
+  idp.next = { nonce: 'not-the-one-we-sent' };
+  await second.goto('/login');
+  await second.click('[data-testid=oidc]');
+  await second.waitForURL(/\/login\/oidc\/callback/);
+  expect(await second.textContent('[role=alert]')).toMatch(/did not return a valid ID token/);
+  expect(await second.locator('[data-testid=who]').count()).toBe(0);
+
+  // Expiry: a session never outlives the ID token it was made with.
+  idp.next = { ttlSeconds: 3 };
+  await second.goto('/login');
+  await second.click('[data-testid=oidc]');
+  await second.waitForURL(`${service.url}/`);
+  expect(await second.textContent('[data-testid=who]')).toContain('olga.oidc@example.com');
+  await second.waitForTimeout(4000);
+  await second.goto('/');
+  expect(second.url()).toMatch(/\/login$/);
+  expect(
+    (
+      await api(service, '/api/me', {
+        headers: { cookie: (await other.cookies()).map((c) => `${c.name}=${c.value}`).join('; ') },
+      })
+    ).status,
+  ).toBe(401);
+
+  // Its ID tokens also work as bearer credentials on the API, for the API's audience only.
+  expect((await api(service, '/api/me', { token: idp.idToken({ aud: 'mandate-api' }) })).body).toMatchObject({
+    subject: 'olga.oidc@example.com',
+    via: 'oidc',
+  });
+  expect((await api(service, '/api/me', { token: idp.idToken() })).status).toBe(401);
 });
 
 test('the Explain rail and the status stay live on an open detail page', async () => {
@@ -231,12 +304,11 @@ test('the Explain rail and the status stay live on an open detail page', async (
   await page.goto(`/missions/${id}`);
   expect(await page.textContent('#status')).toBe('awaiting_approval');
   // Someone else decides meanwhile (through the API); the open page picks it up without a reload.
-  const approved = await api(service, `/api/missions/${id}/actions/a1/decision`, {
-    token: service.tokens.sam,
-    body: { decision: 'approve', reason: 'checked' },
-  });
+  const approved = await approveAsShown(service, service.tokens.sam, id, { reason: 'checked' });
   expect(approved.status).toBe(200);
   await page.locator('#status', { hasText: 'completed' }).waitFor({ timeout: 90_000 });
+  // Pushed by server-sent events (the polling fallback would mark the rail `poll`).
+  expect(await page.getAttribute('#rail', 'data-live')).toMatch(/^(events|ended)$/);
   expect(await page.textContent('#rail')).toMatch(/approval[\s\S]*execution[\s\S]*finish/);
   expect(await page.locator('#rail li.fresh').count()).toBeGreaterThan(0);
 });
