@@ -19,8 +19,12 @@ export class SessionStore {
   private readonly sessions = new Map<string, Session>();
   readonly cookieName: string;
 
-  constructor(private readonly secure: boolean) {
-    this.cookieName = secure ? '__Host-mandate_session' : 'mandate_session';
+  /** `name`: cookies are per host, not per port, so each service on a host needs its own name. */
+  constructor(
+    private readonly secure: boolean,
+    name = 'mandate_session',
+  ) {
+    this.cookieName = secure ? `__Host-${name}` : name;
   }
 
   create(principal: Principal, reply: FastifyReply): Session {

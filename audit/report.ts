@@ -2,9 +2,11 @@ import { haltSignal, pauseSignal, resumeSignal, voteSignal, voteUpdate } from '.
 import type { ControlInput, ControlKind, SignerPurpose, TrustedSigner, VoteInput } from '../contract/mission';
 import { controlMessage, startMessage, verifyAttestation, voteMessage } from '../core/attestation';
 import { MISSION_ACTIVITIES } from '../contract/names';
+import { SEARCH_ATTRIBUTES } from '../contract/search-attributes';
 import { actionParamsHash } from '../core/grant';
 import type { HistoryEventJson, HistoryJson } from './history';
-import { attributesOf, firstPayload, shortType } from './history';
+import type { PayloadJson } from './history';
+import { attributesOf, decodePayload, firstPayload, shortType } from './history';
 
 /**
  * The decision report: a mission's path in six layers (inputs, policy, decision, approvals, action,
@@ -308,7 +310,8 @@ const EVENT_HANDLERS: Record<string, (s: ReportState, event: HistoryEventJson, a
     inputs.at = at;
     inputs.workflowType = report.workflowType;
     const args = obj(s.decode(event, attrs.input, 'workflow input'));
-    inputs.missionType = str(args.missionType);
+    // Encrypted input: the plaintext MissionType search attribute still names the type.
+    inputs.missionType = str(args.missionType) ?? searchAttribute(attrs, SEARCH_ATTRIBUTES.missionType.name);
     inputs.initiator = str(args.initiator);
     inputs.input = args.input;
     report.missionType = inputs.missionType;
@@ -616,6 +619,12 @@ function settleGrants(report: DecisionReport): void {
       ? `MISMATCH: ${wrong.map(([k]) => k).join(', ')} differ from the action`
       : `bound to this action${missing.length ? ` (claims lack ${missing.join(', ')})` : ''}`;
   }
+}
+
+function searchAttribute(attrs: Obj, name: string): string | undefined {
+  const field = obj(obj(attrs.searchAttributes).indexedFields)[name] as PayloadJson | undefined;
+  const decoded = field ? decodePayload(field) : undefined;
+  return decoded?.ok ? str(decoded.value) : undefined;
 }
 
 function paramsHash(action: Obj): string | undefined {

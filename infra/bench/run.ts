@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(missions) || missions < 1) throw new Error('--missions must be a positive whole number');
   const stack = await startEmbeddedStack({ name: 'bench', seed: { extraSmallCases: missions + 5 }, log: console.log });
   const { client, taskQueue } = stack;
-  const baseline = await startBaselineWorker(stack.nativeConnection, `${taskQueue}-baseline`);
+  const baseline = await startBaselineWorker(stack.nativeConnection, `${taskQueue}-baseline`, stack.dataConverter);
   const queues = { missions: taskQueue, baseline: baseline.taskQueue };
   try {
     console.log(`Warming up…`);
