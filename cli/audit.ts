@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
-import type { DataConverter } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import type { Command } from 'commander';
@@ -25,6 +24,7 @@ import { ensureAuditSchedule } from '../client/schedules';
 import type { AuditConfig } from '../config';
 import { ConfigError, EncryptionKeyMissing, loadKeyRing } from '../config';
 import type { KeyRing } from '../core/payload-encryption';
+import { UnknownEncryptionKey } from '../core/payload-encryption';
 import { WORKFLOWS_PATH } from '../workers/worker';
 import { cliConfig, cliKeyRing } from './context';
 import { printJson } from './output';
@@ -194,8 +194,8 @@ export async function auditReplay(
   history: HistoryJson,
   options: {
     workflowBundlePath?: string;
-    /** The deployment's data converter (`missionDataConverter(keyRing)`): encrypted histories replay through it. */
-    dataConverter?: DataConverter;
+    /** The key ring an encrypted history replays through (the deployment's data converter is built from it). */
+    keyRing?: KeyRing;
     json?: boolean;
     io?: AuditIo;
   } = {},
@@ -205,12 +205,14 @@ export async function auditReplay(
   const workflowId = started.workflowExecutionStartedEventAttributes?.workflowId ?? 'replay';
   let outcome: ReplayOutcome;
   try {
+    // Said up front: inside a replay, a decoding error reaches us only as an (encrypted) workflow task failure.
+    if (options.keyRing) requireKeys(history, options.keyRing);
     await Worker.runReplayHistory(
       {
         ...(options.workflowBundlePath
           ? { workflowBundle: { codePath: options.workflowBundlePath } }
           : { workflowsPath: WORKFLOWS_PATH }),
-        ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+        ...(options.keyRing ? { dataConverter: missionDataConverter(options.keyRing) } : {}),
       },
       history,
       workflowId,
@@ -238,6 +240,12 @@ export async function auditReplay(
  */
 export function auditReport(history: HistoryJson, options: { keyRing?: KeyRing } = {}): DecisionReport {
   return buildDecisionReport(options.keyRing ? decryptHistory(history, options.keyRing) : history);
+}
+
+/** Throws UnknownEncryptionKey for the first key id of the history the ring does not hold. */
+function requireKeys(history: HistoryJson, ring: KeyRing): void {
+  const missing = encryptedPayloads(history).keyIds.find((id) => !ring.has(id));
+  if (missing) throw new UnknownEncryptionKey(missing, ring.ids);
 }
 
 /** The key ring an encrypted history needs (a missing ring is an error naming the history's key ids). */
@@ -363,7 +371,7 @@ export function registerAuditCommands(program: Command): void {
       const keyRing = keyRingFor(history);
       await auditReplay(history, {
         workflowBundlePath: opts.workflowBundle,
-        ...(keyRing ? { dataConverter: missionDataConverter(keyRing) } : {}),
+        keyRing,
         json: cmd.optsWithGlobals<Globals>().json,
       });
     });
