@@ -156,10 +156,12 @@ export function payloadFromJson(json: PayloadJson): Payload {
   return { metadata, data: Buffer.from(json.data ?? '', 'base64') };
 }
 
+/** Proto3 JSON leaves out empty fields (a `binary/null` payload has no data), as the SDK and the CLI do. */
 export function payloadToJson(payload: Payload): PayloadJson {
   const metadata: Record<string, string> = {};
   for (const [k, v] of Object.entries(payload.metadata ?? {})) if (v) metadata[k] = Buffer.from(v).toString('base64');
-  return { metadata, data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64') };
+  const data = Buffer.from(payload.data ?? new Uint8Array()).toString('base64');
+  return { ...(Object.keys(metadata).length ? { metadata } : {}), ...(data ? { data } : {}) };
 }
 
 // The key id and cipher are bound to the ciphertext: changing either metadata field fails decryption.

@@ -152,7 +152,7 @@ function readable(output: string): string {
   return [output, ...decoded].join('\n');
 }
 const show = (id: string, ...extra: string[]) =>
-  temporal(['workflow', 'show', '--workflow-id', id, '--address', server.address, '--output', 'json', ...extra]);
+  temporal(['workflow', 'show', '-w', id, '--address', server.address, '--output', 'json', ...extra]);
 
 test("the canaries of a mission's input and reads never reach the Temporal database file; the unencrypted control's does", async () => {
   const bytes = databaseBytes();

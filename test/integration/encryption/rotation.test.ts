@@ -116,6 +116,11 @@ test('a mission started under k1 finishes and replays after k2 becomes current',
   ).resolves.toMatchObject({ ok: true });
   const replay = await mandate(['audit', 'replay', '--mission', missionId, '--workflow-bundle', harness().bundlePath]);
   expect(replay).toMatchObject({ code: 0, stdout: expect.stringMatching(/^replay OK/) });
+
+  // A rotation without flags: a generated key id, current at once; k1 and k2 stay.
+  const rotated = await mandate(['encryption', 'rotate']);
+  expect(rotated.stdout).toMatch(/added key (k\d{8}-[0-9a-f]{6}); current key \1\n/);
+  expect(ring().ids).toEqual([expect.stringMatching(/^k\d{8}-/), 'k1', 'k2']);
 });
 
 test('a payload under an unknown key id fails with a message naming the key id', async () => {
