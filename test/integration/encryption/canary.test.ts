@@ -110,8 +110,8 @@ beforeAll(async () => {
   codec = await startCliServer(
     {
       MANDATE_APPROVALS_TOKENS_FILE: tokensFile,
+      // Secure cookies, as under `npm start`: Chromium accepts them from http://127.0.0.1.
       MANDATE_TEMPORAL_UI_PORT: String(uiPort),
-      MANDATE_APPROVALS_SECURE_COOKIES: 'false',
     },
     ['codec-server', '--port', String(codecPort)],
     /codec server on (http:\/\/\S+)/,

@@ -190,6 +190,13 @@ describe('a worker with encryption configured but no usable key refuses to start
     expect(run.stderr).toContain(`payload encryption is on but its key ring is missing: no file ${missing}`);
   });
 
+  test('and so does the CLI, naming the file', async () => {
+    const missing = join(dir, 'nowhere.json');
+    const list = await mandate(['mission', 'list'], { MANDATE_ENCRYPTION_KEYS_FILE: missing });
+    expect(list.code).toBe(1);
+    expect(list.stderr).toContain(`payload encryption is on but its key ring is missing: no file ${missing}`);
+  });
+
   test('a current key id the ring does not hold', async () => {
     const run = await startWorkerProcess({ MANDATE_ENCRYPTION_KEY_ID: 'k9' });
     expect(run.code).not.toBe(0);
