@@ -1,4 +1,7 @@
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +9,9 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
 import type { CodecAccess } from '../../../approvals-ui/codec-server';
 import { createCodecServer } from '../../../approvals-ui/codec-server';
+import { anyOf } from '../../../approvals-ui/auth';
 import { createLocalToken, localTokens } from '../../../approvals-ui/local-tokens';
+import { oidc } from '../../../approvals-ui/oidc';
 import { KeyRing, payloadFromJson, payloadToJson } from '../../../core/payload-encryption';
 import type { PayloadJson } from '../../../core/payload-encryption';
 
@@ -20,10 +25,26 @@ const access: CodecAccess[] = [];
 let app: FastifyInstance;
 let url: string;
 
+// An OIDC provider's signing key and JWKS endpoint: the approvals service's OIDC is accepted too.
+const idpKey = generateKeyPairSync('ed25519');
+const ISSUER = 'https://idp.example.com';
+let jwks: Server;
+function jwt(claims: Record<string, unknown>): string {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const body = `${b64({ alg: 'EdDSA', kid: 'k' })}.${b64({ iss: ISSUER, aud: 'mandate', exp: Math.floor(Date.now() / 1000) + 300, ...claims })}`;
+  return `${body}.${sign(null, Buffer.from(body), idpKey.privateKey).toString('base64url')}`;
+}
+
 beforeAll(async () => {
+  jwks = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ keys: [{ ...idpKey.publicKey.export({ format: 'jwk' }), kid: 'k' }] }));
+  });
+  await new Promise<void>((done) => jwks.listen(0, '127.0.0.1', done));
+  const jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
   app = createCodecServer({
     ring,
-    auth: localTokens(tokensFile),
+    auth: anyOf([localTokens(tokensFile), oidc({ issuer: ISSUER, audience: 'mandate', jwksUrl })]),
     roles: ['decrypt'],
     origins: [UI],
     secureCookies: false,
@@ -32,7 +53,10 @@ beforeAll(async () => {
   await app.listen({ host: '127.0.0.1', port: 0 });
   url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 });
-afterAll(() => app.close());
+afterAll(async () => {
+  await app.close();
+  await new Promise((done) => jwks.close(done));
+});
 
 const secret = { customer: 'Ada Lovelace', note: 'CANARY-c0dec' };
 const sealed = (): PayloadJson => payloadToJson(ring.encrypt(defaultPayloadConverter.toPayload(secret)));
@@ -84,6 +108,25 @@ test('no token, a bad token, or a token without the role is refused, and nothing
   expect(await wrongRole.json()).toEqual({
     error: { code: 'forbidden', message: 'sam@example.com holds none of the roles decrypt' },
   });
+});
+
+test('an OIDC JWT works like a token: it needs the role in its roles claim', async () => {
+  const reader = await post(
+    '/decode',
+    { payloads: [sealed()] },
+    { authorization: `Bearer ${jwt({ sub: 'olga@example.com', roles: ['decrypt'] })}` },
+  );
+  expect(reader.status).toBe(200);
+  expect(await decoded(reader)).toEqual([secret]);
+  expect(access.at(-1)).toMatchObject({ subject: 'olga@example.com', via: 'oidc' });
+  const approver = await post(
+    '/decode',
+    { payloads: [sealed()] },
+    { authorization: `Bearer ${jwt({ sub: 'olga@example.com', roles: ['supervisor'] })}` },
+  );
+  expect(approver.status).toBe(403);
+  const forged = jwt({ sub: 'olga@example.com', roles: ['decrypt'] }).replace(/\.[^.]+$/, '.AAAA');
+  expect((await post('/decode', { payloads: [sealed()] }, { authorization: `Bearer ${forged}` })).status).toBe(401);
 });
 
 test('browsers: the Web UI origin gets CORS with credentials; any other origin is refused, even with a valid token', async () => {
