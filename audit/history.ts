@@ -100,6 +100,12 @@ export function decodePayload(
   }
 }
 
+/** Whether the first payload of a `{payloads: [...]}` field is encrypted (readable only with the key ring). */
+export function isEncryptedField(field: unknown): boolean {
+  const encoding = (field as { payloads?: PayloadJson[] } | undefined)?.payloads?.[0]?.metadata?.encoding;
+  return encoding !== undefined && Buffer.from(encoding, 'base64').toString('utf8') === ENCRYPTED;
+}
+
 /** First payload of a `{payloads: [...]}` field, decoded. */
 export function firstPayload(field: unknown): { ok: true; value: unknown } | { ok: false; why: string } {
   const payloads = (field as { payloads?: PayloadJson[] } | undefined)?.payloads;

@@ -25,6 +25,7 @@ import type { CliServer } from '../../support/cli-server';
 import { startCliServer } from '../../support/cli-server';
 import { runCli } from '../../support/run-cli';
 import { launchChromium } from '../approvals-ui/browser';
+import { approvalsSigner, TEST_SIGNERS } from '../../support/trust';
 import { catalog } from '../helpers';
 
 /**
@@ -72,7 +73,7 @@ beforeAll(async () => {
     startMissionWorker({
       connection: native,
       taskQueue,
-      deps: buildWorkerDeps({ enterpriseDb }),
+      deps: buildWorkerDeps({ enterpriseDb, trustedSigners: TEST_SIGNERS }),
       workflowBundle: { codePath: harness().bundlePath },
       audit: auditDepsFrom(parseAuditConfig({}, { dataDir: dir, namespace: 'default' })),
       ...(encrypted ? { dataConverter } : {}),
@@ -85,6 +86,7 @@ beforeAll(async () => {
       missionType: 'customer-refund',
       input: { caseId, note },
       initiator: 'dana.desk@example.com',
+      signer: approvalsSigner,
     });
     return { id, result: (await client.workflow.getHandle(id).result()) as MissionResult };
   };

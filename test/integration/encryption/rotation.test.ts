@@ -14,6 +14,7 @@ import { createTestContext } from '../../harness/context';
 import type { RunningWorker, TestContext } from '../../harness/context';
 import { childEnv, harness } from '../../harness/settings';
 import { runCli } from '../../support/run-cli';
+import { operatorKeyPath } from '../../support/trust';
 import { awaitingApproval, result, startRefund, waitForState } from '../helpers';
 
 /**
@@ -42,6 +43,7 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
     MANDATE_TASK_QUEUE: t.taskQueue,
     MANDATE_DATA_DIR: dir,
     MANDATE_ENCRYPTION_KEYS_FILE: keysFile,
+    MANDATE_OPERATOR_KEY: operatorKeyPath(),
     XDG_CONFIG_HOME: join(dir, 'config'),
     MANDATE_APPROVALS_URL: '',
     MANDATE_APPROVALS_TOKEN: '',

@@ -40,6 +40,11 @@ test('an encrypted history reads, with the key ring, exactly as the plaintext on
   expect(keyless.layers.inputs.input).toBeUndefined();
   expect(keyless.missionType).toBe('customer-refund'); // from the plaintext MissionType search attribute
   expect(keyless.notes.some((n) => /payload is encrypted \(key id k1\)/.test(n.note))).toBe(true);
+  // Signatures inside encrypted messages are not checked without the key ring, and are no problem.
+  expect(keyless.trust.start).toMatchObject({ signature: 'encrypted' });
+  expect(keyless.layers.approvals.map((a) => a.signature)).toEqual(['encrypted']);
+  expect(keyless.trust.problems).toEqual([]);
+  expect(buildDecisionReport(decryptHistory(sealed, ring)).trust.start).toMatchObject({ signature: 'valid' });
 
   expect(buildDecisionReport(decryptHistory(sealed, ring))).toEqual(buildDecisionReport(plain));
   expect(encryptedPayloads(decryptHistory(sealed, ring)).count).toBe(0);
