@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   const codecTry = keys
     ? `
   npx mandate token create --subject you@example.com --roles ${config.codecServer.roles[0]}   # may read payloads
-  ${temporalCli} workflow show -w <missionId> --codec-endpoint ${codecUrl} --codec-auth "Bearer <token>"`
+  ${temporalCli} workflow show -w <missionId> --detailed --codec-endpoint ${codecUrl} --codec-auth "Bearer <token>"`
     : '';
 
   say(`

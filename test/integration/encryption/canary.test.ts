@@ -178,6 +178,15 @@ test('temporal workflow show: ciphertext without the codec endpoint; plaintext w
   expect(readable(decoded.stdout)).toContain(NOTE);
   expect(readable(decoded.stdout)).toContain(READ);
   expect(codec.output()).toMatch(/decode \d+ payload\(s\) for auditor@example\.com \(token\)/);
+  // The README's form: the detailed text shows the decoded payloads as they are; without the codec, ciphertext.
+  const detailed = (...extra: string[]) =>
+    temporal(['workflow', 'show', '-w', missionId, '--address', server.address, '--detailed', ...extra]);
+  const detailedPlain = await detailed();
+  expect(detailedPlain.code).toBe(0);
+  expect(detailedPlain.stdout).not.toContain(NOTE);
+  const detailedDecoded = await detailed('--codec-endpoint', codecUrl, '--codec-auth', `Bearer ${token}`);
+  expect(detailedDecoded).toMatchObject({ code: 0, stdout: expect.stringContaining(NOTE) });
+  expect(detailedDecoded.stdout).toContain(READ);
 
   const anonymous = await show(missionId, '--codec-endpoint', codecUrl);
   expect(readable(anonymous.stdout)).not.toContain(NOTE);
