@@ -32,12 +32,14 @@ export class Sessions {
   readonly cookieName: string;
   private readonly loaded = new WeakMap<FastifyRequest, Promise<SessionData | undefined>>();
 
+  /** `name`: cookies are per host, not per port, so each service on a host needs its own name. */
   constructor(
     private readonly store: ApprovalsStore,
     private readonly auth: Authenticator,
     private readonly secure: boolean,
+    name = 'mandate_session',
   ) {
-    this.cookieName = secure ? '__Host-mandate_session' : 'mandate_session';
+    this.cookieName = secure ? `__Host-${name}` : name;
   }
 
   /** Signs a person in with a fresh session id (never one the browser offered), ending any earlier one. */

@@ -9,8 +9,10 @@ export function trustProblems(report: DecisionReport): string[] {
   return report.trust.problems;
 }
 
-/** How many signatures the report checked (for the verifier's counts). */
+/** How many signatures the report checked (for the verifier's counts; encrypted messages were not). */
 export function signaturesChecked(report: DecisionReport): number {
-  const votes = report.layers.approvals.filter((a) => a.via !== 'timeout').length;
-  return votes + report.trust.controls.length + (report.trust.start.signature === 'absent' ? 0 : 1);
+  const votes = report.layers.approvals.filter((a) => a.via !== 'timeout' && a.signature !== 'encrypted').length;
+  const controls = report.trust.controls.filter((c) => c.signature !== 'encrypted').length;
+  const start = report.trust.start.signature;
+  return votes + controls + (start === 'absent' || start === 'encrypted' ? 0 : 1);
 }

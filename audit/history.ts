@@ -1,10 +1,12 @@
 import type { temporal } from '@temporalio/proto';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../core/payload-encryption';
 
 /**
  * Reading mission histories in the JSON format of `temporal workflow show --output json` (proto3
  * JSON: enum names, int64 as strings, payload bytes as base64). Only `json/plain` payloads are
- * decoded; anything else (binary/null, encrypted) is reported as undecodable rather than guessed.
+ * decoded; anything else is reported as undecodable rather than guessed (encrypted payloads name their
+ * key id: `decryptHistory` in decrypt.ts makes the copy the report can read).
  */
 
 /** One event of a history JSON file; fields beyond these are kept but not typed. */
@@ -72,6 +74,8 @@ function isJsonHistory(history: unknown): history is HistoryJson {
 }
 
 const JSON_PLAIN = 'json/plain';
+const ENCRYPTED = ENCRYPTED_ENCODING;
+const KEY_ID = KEY_ID_METADATA;
 
 /** Decodes one payload; `undefined` data (a void result) decodes to `undefined`. */
 export function decodePayload(
@@ -80,6 +84,13 @@ export function decodePayload(
   if (!payload) return { ok: true, value: undefined };
   const encoding = payload.metadata?.encoding ? Buffer.from(payload.metadata.encoding, 'base64').toString('utf8') : '';
   if (encoding === 'binary/null') return { ok: true, value: undefined };
+  if (encoding === ENCRYPTED) {
+    const keyId = payload.metadata?.[KEY_ID] ? Buffer.from(payload.metadata[KEY_ID], 'base64').toString('utf8') : '?';
+    return {
+      ok: false,
+      why: `payload is encrypted (key id ${keyId}): read it with the key ring (mandate audit report)`,
+    };
+  }
   if (encoding !== JSON_PLAIN)
     return { ok: false, why: `payload encoding ${encoding || '(none)'} is not ${JSON_PLAIN}` };
   try {
@@ -87,6 +98,12 @@ export function decodePayload(
   } catch (err) {
     return { ok: false, why: `payload is not valid JSON: ${(err as Error).message}` };
   }
+}
+
+/** Whether the first payload of a `{payloads: [...]}` field is encrypted (readable only with the key ring). */
+export function isEncryptedField(field: unknown): boolean {
+  const encoding = (field as { payloads?: PayloadJson[] } | undefined)?.payloads?.[0]?.metadata?.encoding;
+  return encoding !== undefined && Buffer.from(encoding, 'base64').toString('utf8') === ENCRYPTED;
 }
 
 /** First payload of a `{payloads: [...]}` field, decoded. */

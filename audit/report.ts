@@ -2,9 +2,11 @@ import { haltSignal, pauseSignal, resumeSignal, voteSignal, voteUpdate } from '.
 import type { ControlInput, ControlKind, SignerPurpose, TrustedSigner, VoteInput } from '../contract/mission';
 import { controlMessage, startMessage, verifyAttestation, voteMessage } from '../core/attestation';
 import { MISSION_ACTIVITIES } from '../contract/names';
+import { SEARCH_ATTRIBUTES } from '../contract/search-attributes';
 import { actionParamsHash } from '../core/grant';
 import type { HistoryEventJson, HistoryJson } from './history';
-import { attributesOf, firstPayload, shortType } from './history';
+import type { PayloadJson } from './history';
+import { attributesOf, decodePayload, firstPayload, isEncryptedField, shortType } from './history';
 
 /**
  * The decision report: a mission's path in six layers (inputs, policy, decision, approvals, action,
@@ -54,8 +56,11 @@ export interface ReportDecision {
   outcome?: string;
   tier?: string;
 }
-/** A signature checked against the keys pinned in the history: verified, or why not. */
-export type SignatureStatus = 'valid' | 'absent' | 'invalid';
+/**
+ * A signature checked against the keys pinned in the history: verified, or why not; `encrypted`: the
+ * message is an encrypted payload, so only a report read with the key ring can check it.
+ */
+export type SignatureStatus = 'valid' | 'absent' | 'invalid' | 'encrypted';
 export interface ReportSignature {
   signature: SignatureStatus;
   /** Why it does not verify (absent or invalid). */
@@ -192,6 +197,8 @@ interface ReportState {
   /** The workflow's arguments (the start attestation) and every vote and control message as received. */
   startArgs?: Obj;
   voteInputs: Map<ReportApproval, Obj>;
+  /** Messages (start arguments, vote and control inputs) whose payload is encrypted. */
+  sealed: WeakSet<Obj>;
   controlSignals: { kind: string; input: Obj; at?: string }[];
 }
 
@@ -307,8 +314,9 @@ const EVENT_HANDLERS: Record<string, (s: ReportState, event: HistoryEventJson, a
     report.workflowType = str(obj(attrs.workflowType).name);
     inputs.at = at;
     inputs.workflowType = report.workflowType;
-    const args = obj(s.decode(event, attrs.input, 'workflow input'));
-    inputs.missionType = str(args.missionType);
+    const args = sealedAware(s, obj(s.decode(event, attrs.input, 'workflow input')), attrs.input);
+    // Encrypted input: the plaintext MissionType search attribute still names the type.
+    inputs.missionType = str(args.missionType) ?? searchAttribute(attrs, SEARCH_ATTRIBUTES.missionType.name);
     inputs.initiator = str(args.initiator);
     inputs.input = args.input;
     report.missionType = inputs.missionType;
@@ -364,7 +372,8 @@ const EVENT_HANDLERS: Record<string, (s: ReportState, event: HistoryEventJson, a
   WORKFLOW_EXECUTION_SIGNALED(s, event, attrs, at) {
     const name = str(attrs.signalName) ?? '';
     if (CONTROL_MESSAGES.has(name)) {
-      s.controlSignals.push({ kind: name, input: obj(s.decode(event, attrs.input, `signal ${name} input`)), at });
+      const input = sealedAware(s, obj(s.decode(event, attrs.input, `signal ${name} input`)), attrs.input);
+      s.controlSignals.push({ kind: name, input, at });
       return;
     }
     if (!VOTE_MESSAGES.has(name)) {
@@ -384,11 +393,17 @@ function recordVote(
   via: 'update' | 'signal',
   at?: string,
 ): ReportApproval {
-  const vote = obj(s.decode(event, field, what));
+  const vote = sealedAware(s, obj(s.decode(event, field, what)), field);
   const approval = approvalFrom(vote, via, at);
   s.report.layers.approvals.push(approval);
   s.voteInputs.set(approval, vote);
   return approval;
+}
+
+/** Marks a decoded message as sealed when its payload was encrypted (its signature cannot be checked). */
+function sealedAware(s: ReportState, message: Obj, field: unknown): Obj {
+  if (isEncryptedField(field)) s.sealed.add(message);
+  return message;
 }
 
 function activityFailed(s: ReportState, event: HistoryEventJson, attrs: Obj, at?: string): void {
@@ -454,6 +469,7 @@ export function buildDecisionReport(history: HistoryJson): DecisionReport {
     grantApprovers: new Map(),
     pinned: [],
     voteInputs: new Map(),
+    sealed: new WeakSet(),
     controlSignals: [],
   };
   let lastTimerAt: string | undefined;
@@ -472,6 +488,11 @@ export function buildDecisionReport(history: HistoryJson): DecisionReport {
   return report;
 }
 
+const SEALED: ReportSignature = {
+  signature: 'encrypted',
+  signatureProblem: 'the message is encrypted: read the report with the key ring to check its signature',
+};
+
 /**
  * Checks every signature against the keys pinned in this history (core/attestation, the code the
  * workflow runs), at the time each message arrived. Whatever counted — the start, an accepted vote,
@@ -486,7 +507,10 @@ function settleTrust(s: ReportState): void {
     attestation: unknown,
     purpose: SignerPurpose,
     when?: string,
+    source?: Obj,
   ): ReportSignature => {
+    // Encrypted and read without the key ring: neither checked nor a problem (the keyed report checks it).
+    if (source && s.sealed.has(source)) return SEALED;
     if (attestation === undefined) return { signature: 'absent', signatureProblem: 'no attestation' };
     const checked = verifyAttestation(message, attestation, s.pinned, purpose, at(when));
     return checked.ok
@@ -513,9 +537,10 @@ function settleTrust(s: ReportState): void {
       args.attestation,
       'start',
       report.startedAt,
+      args,
     ),
   };
-  if (!args.carried && trust.start.signature !== 'valid') {
+  if (!args.carried && trust.start.signature !== 'valid' && trust.start.signature !== 'encrypted') {
     trust.problems.push(
       `mission ${missionId}: the start by ${trust.start.initiator ?? '?'} is ${trust.start.signature} (${trust.start.signatureProblem})`,
     );
@@ -525,9 +550,9 @@ function settleTrust(s: ReportState): void {
     if (!input) continue;
     Object.assign(
       approval,
-      check(voteMessage(missionId, input as unknown as VoteInput), input.attestation, 'approval', approval.at),
+      check(voteMessage(missionId, input as unknown as VoteInput), input.attestation, 'approval', approval.at, input),
     );
-    if (approval.result === 'accepted' && approval.signature !== 'valid') {
+    if (approval.result === 'accepted' && approval.signature !== 'valid' && approval.signature !== 'encrypted') {
       trust.problems.push(
         `mission ${missionId}, action ${approval.actionId ?? '?'}: the counted vote by ${approval.approver ?? '?'} is ${approval.signature} (${approval.signatureProblem})`,
       );
@@ -546,11 +571,12 @@ function settleTrust(s: ReportState): void {
             signal.input.attestation,
             'control',
             signal.at,
+            signal.input,
           )
         : { signature: 'absent' as const, signatureProblem: 'no such control message in the history' }),
     };
     trust.controls.push(control);
-    if (control.signature !== 'valid') {
+    if (control.signature !== 'valid' && control.signature !== 'encrypted') {
       trust.problems.push(
         `mission ${missionId}: the ${control.kind} by ${control.by} is ${control.signature} (${control.signatureProblem})`,
       );
@@ -616,6 +642,12 @@ function settleGrants(report: DecisionReport): void {
       ? `MISMATCH: ${wrong.map(([k]) => k).join(', ')} differ from the action`
       : `bound to this action${missing.length ? ` (claims lack ${missing.join(', ')})` : ''}`;
   }
+}
+
+function searchAttribute(attrs: Obj, name: string): string | undefined {
+  const field = obj(obj(attrs.searchAttributes).indexedFields)[name] as PayloadJson | undefined;
+  const decoded = field ? decodePayload(field) : undefined;
+  return decoded?.ok ? str(decoded.value) : undefined;
 }
 
 function paramsHash(action: Obj): string | undefined {

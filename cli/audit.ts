@@ -5,6 +5,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import type { Command } from 'commander';
 import { CommanderError, Option } from 'commander';
+import { decryptHistory, encryptedPayloads } from '../audit/decrypt';
 import { AuditExporter } from '../audit/exporter';
 import type { ExportRunResult } from '../audit/exporter';
 import type { HistoryJson } from '../audit/history';
@@ -18,11 +19,14 @@ import type { AuditStore } from '../audit/store';
 import { verifyAuditStore } from '../audit/verify';
 import type { VerifyResult } from '../audit/verify';
 import { connectClient } from '../client/connect';
+import { missionDataConverter } from '../client/data-converter';
 import { ensureAuditSchedule } from '../client/schedules';
 import type { AuditConfig } from '../config';
-import { ConfigError } from '../config';
+import { ConfigError, EncryptionKeyMissing, loadKeyRing } from '../config';
+import type { KeyRing } from '../core/payload-encryption';
+import { UnknownEncryptionKey } from '../core/payload-encryption';
 import { WORKFLOWS_PATH } from '../workers/worker';
-import { cliConfig } from './context';
+import { cliConfig, cliKeyRing } from './context';
 import { printJson } from './output';
 
 /**
@@ -134,12 +138,20 @@ export async function auditExport(
 
 export async function auditVerify(
   store: AuditStore,
-  options: { verifierKeys: string[]; origin?: string; json?: boolean; io?: AuditIo },
+  options: {
+    verifierKeys: string[];
+    origin?: string;
+    /** Optional: with it, the signatures inside encrypted histories are checked too. */
+    keyRing?: KeyRing;
+    json?: boolean;
+    io?: AuditIo;
+  },
 ): Promise<VerifyResult> {
   const io = options.io ?? stdio;
   const result = await verifyAuditStore(store, {
     verifierKeys: options.verifierKeys,
     origin: options.origin,
+    keyRing: options.keyRing,
   });
   if (options.json) printJson(result);
   else {
@@ -180,17 +192,28 @@ export interface ReplayOutcome {
 
 export async function auditReplay(
   history: HistoryJson,
-  options: { workflowBundlePath?: string; json?: boolean; io?: AuditIo } = {},
+  options: {
+    workflowBundlePath?: string;
+    /** The key ring an encrypted history replays through (the deployment's data converter is built from it). */
+    keyRing?: KeyRing;
+    json?: boolean;
+    io?: AuditIo;
+  } = {},
 ): Promise<ReplayOutcome> {
   const io = options.io ?? stdio;
   const started = history.events[0] as { workflowExecutionStartedEventAttributes?: { workflowId?: string } };
   const workflowId = started.workflowExecutionStartedEventAttributes?.workflowId ?? 'replay';
   let outcome: ReplayOutcome;
   try {
+    // Said up front: inside a replay, a decoding error reaches us only as an (encrypted) workflow task failure.
+    if (options.keyRing) requireKeys(history, options.keyRing);
     await Worker.runReplayHistory(
-      options.workflowBundlePath
-        ? { workflowBundle: { codePath: options.workflowBundlePath } }
-        : { workflowsPath: WORKFLOWS_PATH },
+      {
+        ...(options.workflowBundlePath
+          ? { workflowBundle: { codePath: options.workflowBundlePath } }
+          : { workflowsPath: WORKFLOWS_PATH }),
+        ...(options.keyRing ? { dataConverter: missionDataConverter(options.keyRing) } : {}),
+      },
       history,
       workflowId,
     );
@@ -210,9 +233,35 @@ export async function auditReplay(
   return outcome;
 }
 
-/** The decision report of a history; signatures are checked against the keys pinned in it. */
-export function auditReport(history: HistoryJson): DecisionReport {
-  return buildDecisionReport(history);
+/**
+ * The decision report of a history; signatures are checked against the keys pinned in it. An
+ * encrypted history is read through the key ring (without one, its encrypted payloads are noted as
+ * unreadable). Throws UnknownEncryptionKey naming a missing key id.
+ */
+export function auditReport(history: HistoryJson, options: { keyRing?: KeyRing } = {}): DecisionReport {
+  return buildDecisionReport(options.keyRing ? decryptHistory(history, options.keyRing) : history);
+}
+
+/** Throws UnknownEncryptionKey for the first key id of the history the ring does not hold. */
+function requireKeys(history: HistoryJson, ring: KeyRing): void {
+  const missing = encryptedPayloads(history).keyIds.find((id) => !ring.has(id));
+  if (missing) throw new UnknownEncryptionKey(missing, ring.ids);
+}
+
+/** The key ring an encrypted history needs (a missing ring is an error naming the history's key ids). */
+function keyRingFor(history: HistoryJson): KeyRing | undefined {
+  const { count, keyIds } = encryptedPayloads(history);
+  if (count === 0) return undefined;
+  try {
+    const keys = cliKeyRing();
+    if (keys) return keys.ring;
+  } catch (err) {
+    if (!(err instanceof EncryptionKeyMissing)) throw err;
+  }
+  throw new EncryptionKeyMissing(
+    `this history holds ${count} encrypted payload(s) under key id(s) ${keyIds.join(', ')}: ` +
+      'give the key ring with MANDATE_ENCRYPTION_KEYS_FILE (or MANDATE_ENCRYPTION_KEYS)',
+  );
 }
 
 // ---- commander wiring --------------------------------------------------------------------------
@@ -224,13 +273,22 @@ interface Globals {
   taskQueue?: string;
 }
 
-async function withClient<T>(cmd: Command, run: (client: Client, globals: Globals) => Promise<T>): Promise<T> {
+/**
+ * A client for an audit command. Histories are fetched as stored (no codec involved), so only commands
+ * that send payloads (`encrypt`: the schedule's input) need the key ring.
+ */
+async function withClient<T>(
+  cmd: Command,
+  run: (client: Client, globals: Globals) => Promise<T>,
+  options: { encrypt?: boolean } = {},
+): Promise<T> {
   const globals = cmd.optsWithGlobals<Globals>();
   const { temporal } = cliConfig();
   const connection = await connectClient({
     address: globals.address ?? temporal.address,
     namespace: globals.namespace ?? temporal.namespace,
     hint: 'set MANDATE_TEMPORAL_ADDRESS or --address',
+    ...(options.encrypt ? { dataConverter: missionDataConverter(cliKeyRing()?.ring) } : {}),
   });
   try {
     return await run(connection.client, globals);
@@ -296,6 +354,7 @@ export function registerAuditCommands(program: Command): void {
       await auditVerify(store, {
         verifierKeys: keys.verifierKeys,
         origin: config.origin,
+        keyRing: optionalKeyRing(),
         json: cmd.optsWithGlobals<Globals>().json,
       });
     });
@@ -309,8 +368,10 @@ export function registerAuditCommands(program: Command): void {
     .option('--workflow-bundle <file>', 'a prebuilt workflow bundle (default: bundle the current workflows)')
     .action(async (source: string | undefined, opts: { mission?: string; workflowBundle?: string }, cmd: Command) => {
       const history = await historyFrom(source, opts.mission, cmd);
+      const keyRing = keyRingFor(history);
       await auditReplay(history, {
         workflowBundlePath: opts.workflowBundle,
+        keyRing,
         json: cmd.optsWithGlobals<Globals>().json,
       });
     });
@@ -322,7 +383,7 @@ export function registerAuditCommands(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('text'))
     .action(async (source: string | undefined, opts: { mission?: string; format: ReportFormat }, cmd: Command) => {
       const history = await historyFrom(source, opts.mission, cmd);
-      const report = auditReport(history);
+      const report = auditReport(history, { keyRing: keyRingFor(history) });
       const format = cmd.optsWithGlobals<Globals>().json ? 'json' : opts.format;
       process.stdout.write(formatReport(report, format));
     });
@@ -332,16 +393,30 @@ export function registerAuditCommands(program: Command): void {
     .description('create the Temporal Schedule that runs the audit export workflow (no-op if it exists)')
     .option('--every <duration>', 'interval, e.g. "5 minutes"', '5 minutes')
     .action(async (opts: { every: string }, cmd: Command) =>
-      withClient(cmd, async (client, globals) => {
-        const taskQueue = globals.taskQueue ?? cliConfig().temporal.taskQueue;
-        const result = await ensureAuditSchedule(client, { taskQueue, every: opts.every });
-        if (globals.json) printJson(result);
-        else
-          stdio.out(
-            `${result.created ? 'created' : 'already exists:'} schedule ${result.scheduleId} (every ${opts.every})`,
-          );
-      }),
+      withClient(
+        cmd,
+        async (client, globals) => {
+          const taskQueue = globals.taskQueue ?? cliConfig().temporal.taskQueue;
+          const result = await ensureAuditSchedule(client, { taskQueue, every: opts.every });
+          if (globals.json) printJson(result);
+          else
+            stdio.out(
+              `${result.created ? 'created' : 'already exists:'} schedule ${result.scheduleId} (every ${opts.every})`,
+            );
+        },
+        { encrypt: true },
+      ),
     );
+}
+
+/** Verify needs no key: it uses the ring only when one is configured and present. */
+function optionalKeyRing(): KeyRing | undefined {
+  try {
+    return loadKeyRing(cliConfig().encryption)?.ring;
+  } catch (err) {
+    if (err instanceof EncryptionKeyMissing) return undefined;
+    throw err;
+  }
 }
 
 async function historyFrom(

@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { Catalog } from '../catalog/catalog';
 import type { ClientConnection } from '../client/connect';
 import { connectClient } from '../client/connect';
-import type { MandateConfig } from '../config';
-import { loadConfig } from '../config';
+import { missionDataConverter } from '../client/data-converter';
+import type { LoadedKeyRing, MandateConfig } from '../config';
+import { loadConfig, loadKeyRing } from '../config';
 import { operatorKeyPem } from '../config/trusted-signers';
 import { createAttestationSigner } from '../core/signer';
 import type { CommandContext } from './commands';
@@ -21,10 +22,20 @@ export interface GlobalOptions {
 
 let config: MandateConfig | undefined;
 let connection: ClientConnection | undefined;
+let keys: { loaded?: LoadedKeyRing } | undefined;
 
 export function cliConfig(): MandateConfig {
   config ??= loadConfig();
   return config;
+}
+
+/**
+ * The configured payload key ring, loaded on first use (undefined when encryption is off). A missing
+ * key is an error here: the CLI could neither encrypt what it sends nor read what workers answer.
+ */
+export function cliKeyRing(): LoadedKeyRing | undefined {
+  keys ??= { loaded: loadKeyRing(cliConfig().encryption) };
+  return keys.loaded;
 }
 
 /** A Temporal client for the command, honouring --address, --namespace and --task-queue. */
@@ -35,6 +46,7 @@ export async function temporalContext(cmd: Command): Promise<CommandContext> {
     address: opts.address ?? temporal.address,
     namespace: opts.namespace ?? temporal.namespace,
     hint: 'is `npm start` running? Set MANDATE_TEMPORAL_ADDRESS or --address',
+    dataConverter: missionDataConverter(cliKeyRing()?.ring),
   });
   const config = cliConfig();
   const operatorKey = operatorKeyPem(config.operatorKey, config.dataDir);

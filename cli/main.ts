@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerApproverCommands } from './approver';
 import { registerAuditCommands } from './audit';
+import { registerCodecCommands } from './codec';
 import { missionList, missionShow, missionStart, readInput } from './commands';
 import { cliConfig, closeTemporal, temporalContext as context } from './context';
 import { startThroughService } from './approver';
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
   registerControlCommands(program, context, defaultUser);
   registerPolicyCommands(program, () => cliConfig().catalogDir);
   registerAuditCommands(program);
+  registerCodecCommands(program);
   return program;
 }
 

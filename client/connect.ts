@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 
 /** One Temporal client for a process (CLI command, service, script), with a clear error when unreachable. */
 export interface ClientConnection {
@@ -11,6 +12,8 @@ export async function connectClient(options: {
   namespace: string;
   /** Added to the "cannot reach" message: how to point the caller elsewhere. */
   hint?: string;
+  /** Payload codec and failure converter (see `missionDataConverter`): how payloads are encrypted. */
+  dataConverter?: DataConverter;
 }): Promise<ClientConnection> {
   let connection: Connection;
   try {
@@ -21,7 +24,7 @@ export async function connectClient(options: {
     );
   }
   return {
-    client: new Client({ connection, namespace: options.namespace }),
+    client: new Client({ connection, namespace: options.namespace, dataConverter: options.dataConverter }),
     close: () => connection.close().catch(() => undefined),
   };
 }

@@ -5,6 +5,8 @@ import type { ApprovalsConfig } from './approvals';
 import { parseApprovalsConfig } from './approvals';
 import type { AuditConfig } from './audit';
 import { parseAuditConfig } from './audit';
+import type { CodecServerConfig, EncryptionConfig } from './encryption';
+import { parseEncryptionConfig } from './encryption';
 import type { ProviderConfig } from './providers';
 import { parseProviderConfig } from './providers';
 import type { Env } from './schema';
@@ -22,6 +24,10 @@ export type { Price, ProviderConfig, ProviderName } from './providers';
 export { PROVIDER_NAMES, parseProviderConfig } from './providers';
 export { defaultAllowedHosts, parseApprovalsConfig } from './approvals';
 export { parseAuditConfig } from './audit';
+export type { CodecServerConfig, EncryptionConfig } from './encryption';
+export { parseEncryptionConfig } from './encryption';
+export type { LoadedKeyRing } from './key-ring';
+export { EncryptionKeyMissing, loadKeyRing, rotateKeyFile, useKey } from './key-ring';
 export { ConfigError } from './schema';
 export type { Env } from './schema';
 export { Secret } from './secret';
@@ -95,6 +101,9 @@ export interface MandateConfig {
   operatorKey?: string;
   approvals: ApprovalsConfig;
   audit: AuditConfig;
+  /** Payload encryption: on unless MANDATE_ENCRYPTION=off; the key ring is loaded with `loadKeyRing`. */
+  encryption: EncryptionConfig;
+  codecServer: CodecServerConfig;
   providers: ProviderConfig;
   tools: ToolsConfig;
 }
@@ -125,6 +134,7 @@ export function loadConfig(env: Env = process.env): MandateConfig {
     operatorKey: c.MANDATE_OPERATOR_KEY,
     approvals: withDefaultStore(parseApprovalsConfig(env), dataDir),
     audit: parseAuditConfig(env, { dataDir, namespace }),
+    ...parseEncryptionConfig(env, { dataDir, uiPort: c.MANDATE_TEMPORAL_UI_PORT }),
     providers: parseProviderConfig(env),
     tools: {
       temporalCli: c.TEMPORAL_CLI,

@@ -2,14 +2,22 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 
 /**
  * The mission's search attributes, kept current by the workflow so visibility queries list the
- * Decision Queue. They are stored in plaintext by the cluster: keep them free of personal data.
+ * Decision Queue. The payload codec does not touch them: the cluster stores and indexes them in
+ * plaintext, and anyone who can list workflows reads them. Each exposes only the value noted; keep
+ * any new one free of personal data and mission content (README, "Encryption").
  */
 export const SEARCH_ATTRIBUTES = {
+  /** The catalog type, e.g. `customer-refund`. */
   missionType: defineSearchAttributeKey('MissionType', SearchAttributeType.KEYWORD),
+  /** `running`, `awaiting_approval`, `paused`, or the verdict. */
   missionStatus: defineSearchAttributeKey('MissionStatus', SearchAttributeType.KEYWORD),
+  /** Whether an action waits for a human. */
   pendingApproval: defineSearchAttributeKey('PendingApproval', SearchAttributeType.BOOL),
+  /** When the current approval step times out. */
   approvalDeadline: defineSearchAttributeKey('ApprovalDeadline', SearchAttributeType.DATETIME),
+  /** Model tokens used so far. */
   tokens: defineSearchAttributeKey('MissionTokens', SearchAttributeType.INT),
+  /** Model cost so far, in US dollars. */
   costUsd: defineSearchAttributeKey('MissionCostUsd', SearchAttributeType.DOUBLE),
 } as const;
 

@@ -4,13 +4,21 @@ import { AuditExporter } from '../audit/exporter';
 import { formatReport } from '../audit/report-format';
 import { FsAuditStore } from '../audit/store-fs';
 import { auditExport, auditReport, auditVerify, readHistorySource } from '../cli/audit';
+import type { KeyRing } from '../core/payload-encryption';
 import { generateKeyPair } from '../core/signed-note';
 
 /**
  * The demo's audit tour (issue 5): export one closed mission to a filesystem audit store, verify
- * the store, and print the mission's decision report — what `mandate audit export|verify|report` do.
+ * the store (no payload key needed: the bundle holds the history as stored, encrypted), and print
+ * the mission's decision report, read with the key ring — what `mandate audit export|verify|report` do.
  */
-export async function demoAudit(client: Client, dir: string, missionId: string, say: (line?: string) => void) {
+export async function demoAudit(
+  client: Client,
+  dir: string,
+  missionId: string,
+  say: (line?: string) => void,
+  keyRing?: KeyRing,
+) {
   const keys = generateKeyPair('mandate-demo-audit'); // a throwaway checkpoint key for the demo
   const origin = 'mandate/audit/demo';
   const store = new FsAuditStore({ root: dir });
@@ -30,5 +38,5 @@ export async function demoAudit(client: Client, dir: string, missionId: string, 
   const [manifest] = await store.list(`bundles/${missionId}/`);
   const bundle = join(dir, manifest.slice(0, manifest.lastIndexOf('/')));
   say(`$ mandate audit report ${bundle}`);
-  say(formatReport(auditReport(readHistorySource(bundle)), 'text').trimEnd());
+  say(formatReport(auditReport(readHistorySource(bundle), { keyRing }), 'text').trimEnd());
 }

@@ -20,6 +20,9 @@ async function main(): Promise<void> {
   say('Starting a Temporal dev server, the sample enterprise database and a mission worker…');
   const stack = await startEmbeddedStack({ name: 'demo', log: say });
   const { client, taskQueue, workDir, dbPath } = stack;
+  say(
+    `Payloads are encrypted (AES-256-GCM, key ${stack.keys.ring.currentKeyId}) with a key ring generated in ${stack.keys.source}`,
+  );
   const ctx: CommandContext = {
     client,
     catalog: Catalog.load(),
@@ -96,7 +99,7 @@ async function main(): Promise<void> {
 
     // ---- Audit (issue 5): export, verify and report the approved refund ----
     banner('4. Audit: export the approved refund, verify the store, print its decision report');
-    await demoAudit(client, join(workDir, 'audit'), large, say);
+    await demoAudit(client, join(workDir, 'audit'), large, say, stack.keys.ring);
 
     banner('Done');
     say('Three missions: one allowed by policy, one approved and executed once, one rejected with nothing executed.');

@@ -2,11 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { parseAuditConfig } from '../config';
 import { generateEd25519KeyPair } from '../core/ed25519';
 import type { AttestationSigner } from '../core/signer';
 import { createAttestationSigner } from '../core/signer';
+import { missionDataConverter } from '../client/data-converter';
+import type { LoadedKeyRing } from '../config';
+import { loadKeyRing, parseAuditConfig, parseEncryptionConfig } from '../config';
 import { seedEnterpriseDb } from '../connectors/enterprise-db-seed';
 import type { SeedOptions } from '../connectors/enterprise-db-seed';
 import { auditDepsFrom } from '../workers/audit-deps';
@@ -17,7 +20,8 @@ import { startDevServer } from './temporal/dev-server';
 
 /**
  * A throwaway stack for scripts (demo, benchmark, fixture recording): an in-memory Temporal dev
- * server, a freshly seeded sample database in a temporary folder and one mission worker.
+ * server, a freshly seeded sample database in a temporary folder and one mission worker. Payloads
+ * are encrypted, as under `npm start`, with a key ring generated in that folder.
  */
 export interface EmbeddedStack {
   client: Client;
@@ -25,6 +29,9 @@ export interface EmbeddedStack {
   approvals: AttestationSigner;
   /** Signs as an operator's break-glass key (trusted, marked break-glass everywhere). */
   operator: AttestationSigner;
+  /** The stack's key ring and data converter (for workers and clients the script adds). */
+  keys: LoadedKeyRing;
+  dataConverter: DataConverter;
   /** The native connection workers of the script can share (e.g. the benchmark's baseline worker). */
   nativeConnection: NativeConnection;
   taskQueue: string;
@@ -50,6 +57,10 @@ export async function startEmbeddedStack(options: {
     approvals.trusted(['approval', 'start', 'control'], false, 'approvals-service'),
     operator.trusted(['approval', 'start', 'control'], true, 'operator break-glass'),
   ];
+  const keys = loadKeyRing(parseEncryptionConfig({}, { dataDir: workDir, uiPort: 8233 }).encryption, {
+    generate: true,
+  })!;
+  const dataConverter = missionDataConverter(keys.ring);
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const taskQueue = `mandate-${options.name}`;
   const worker: RunningWorker = await startMissionWorker({
@@ -57,12 +68,15 @@ export async function startEmbeddedStack(options: {
     taskQueue,
     deps: buildWorkerDeps({ enterpriseDb: dbPath, trustedSigners }),
     audit: auditDepsFrom(parseAuditConfig({}, { dataDir: workDir, namespace: 'default' })),
+    dataConverter,
   });
   const connection = await Connection.connect({ address: server.address });
   return {
-    client: new Client({ connection }),
+    client: new Client({ connection, dataConverter }),
     approvals,
     operator,
+    keys,
+    dataConverter,
     nativeConnection,
     taskQueue,
     workDir,

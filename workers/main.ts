@@ -8,7 +8,14 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, 'mandate-worker');
   installTemporalLogging(logger);
   const worker = await startConfiguredWorker(config, { log: (line) => logger.warn(line) });
-  logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'mission worker running');
+  logger.info(
+    {
+      taskQueue: config.temporal.taskQueue,
+      address: config.temporal.address,
+      encryption: worker.encryption ?? 'off (MANDATE_ENCRYPTION=off)',
+    },
+    'mission worker running',
+  );
   await worker.done;
   await worker.stop();
 }

@@ -1,6 +1,8 @@
 import { NativeConnection } from '@temporalio/worker';
+import { missionDataConverter } from '../client/data-converter';
 import type { MandateConfig } from '../config';
 import { resolveTrustedSigners } from '../config/trusted-signers';
+import { loadKeyRing } from '../config';
 import { seedEnterpriseDb } from '../connectors/enterprise-db-seed';
 import { auditDepsFrom } from './audit-deps';
 import { buildWorkerDeps } from './deps';
@@ -13,12 +15,16 @@ import { startMissionWorker } from './worker';
  */
 export interface ConfiguredWorker extends RunningWorker {
   connection: NativeConnection;
+  /** The current payload key and where the ring came from; undefined when encryption is off. */
+  encryption?: { currentKeyId: string; source: string };
 }
 
 export async function startConfiguredWorker(
   config: MandateConfig,
   options: { address?: string; log?: (line: string) => void } = {},
 ): Promise<ConfiguredWorker> {
+  // Before anything else: encryption configured without a usable key refuses to start (EncryptionKeyMissing).
+  const keys = loadKeyRing(config.encryption);
   seedEnterpriseDb(config.enterpriseDb);
   const trustedSigners = resolveTrustedSigners(config.trustedSigners, config.dataDir);
   if (trustedSigners.length === 0) {
@@ -48,10 +54,12 @@ export async function startConfiguredWorker(
     taskQueue: config.temporal.taskQueue,
     deps,
     audit: auditDepsFrom(config.audit, options.log),
+    dataConverter: missionDataConverter(keys?.ring),
   });
   return {
     ...running,
     connection,
+    ...(keys ? { encryption: { currentKeyId: keys.ring.currentKeyId, source: keys.source } } : {}),
     async stop() {
       await running.stop();
       await connection.close();

@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { createAuditActivities } from '../activities/audit';
@@ -17,6 +18,8 @@ export interface MissionWorkerOptions {
   identity?: string;
   /** The audit exporter's store and keys, or a factory called on first use (see `auditDepsFrom`). */
   audit: AuditDeps | (() => Promise<AuditDeps>);
+  /** Payload codec and failure converter (`missionDataConverter`): what the cluster stores is ciphertext. */
+  dataConverter?: DataConverter;
 }
 
 /** A worker running and how to stop it: the one shutdown sequence (drain, then close its dependencies). */
@@ -39,6 +42,7 @@ export async function startMissionWorker(options: MissionWorkerOptions): Promise
       ...createAuditActivities(options.audit),
     },
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     // In-flight activities get this long to finish when the worker stops (Ctrl-C, deploys, tests).
     shutdownGraceTime: '10 seconds',
   });

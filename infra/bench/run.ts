@@ -5,6 +5,7 @@ import { startEmbeddedStack } from '../embedded-stack';
 import { benchDecisions } from './decisions';
 import { benchAudit } from './audit';
 import { startBaselineWorker } from './baseline-worker';
+import { benchCodec, startPlaintextLane } from './encryption';
 import { benchGovernance } from './governance';
 import { benchRedaction } from './redaction';
 
@@ -16,13 +17,15 @@ async function main(): Promise<void> {
   const flag = process.argv.indexOf('--missions');
   const missions = flag > 0 ? Number(process.argv[flag + 1]) : 40;
   if (!Number.isInteger(missions) || missions < 1) throw new Error('--missions must be a positive whole number');
-  const stack = await startEmbeddedStack({ name: 'bench', seed: { extraSmallCases: missions + 5 }, log: console.log });
+  // Cases CASE-2000…: the encrypted run, then the plaintext run, then a warm-up of 5 for each.
+  const seed = { extraSmallCases: 2 * missions + 10 };
+  const stack = await startEmbeddedStack({ name: 'bench', seed, log: console.log });
   const { client, taskQueue } = stack;
-  const baseline = await startBaselineWorker(stack.nativeConnection, `${taskQueue}-baseline`);
+  const baseline = await startBaselineWorker(stack.nativeConnection, `${taskQueue}-baseline`, stack.dataConverter);
   const queues = { missions: taskQueue, baseline: baseline.taskQueue };
   try {
     console.log(`Warming up…`);
-    await benchGovernance(client, stack.approvals, queues, 5, 2000 + missions);
+    await benchGovernance(client, stack.approvals, queues, 5, 2000 + 2 * missions);
     console.log(
       `Governance overhead: ${missions} governed refund missions vs bare workflows with the same activity count`,
     );
@@ -33,6 +36,32 @@ async function main(): Promise<void> {
     );
     console.log(`  bare                    ${governance.bare.perSecond} workflows/s (${governance.bare.seconds} s)`);
     console.log(`  governed/bare ratio     ${governance.ratio}`);
+
+    // Payload encryption (issue 11): the codec alone, then the same governed missions without it.
+    console.log('Payload encryption (AES-256-GCM codec)');
+    await benchCodec(2000); // warm-up
+    const codec = await benchCodec(20_000);
+    for (const c of codec)
+      console.log(
+        `  ${String(c.bytes).padStart(6)} B payloads      ${c.encryptPerSecond} encrypt/s, ${c.decryptPerSecond} decrypt/s, ${c.mbPerSecond} MB/s`,
+      );
+    const plain = await startPlaintextLane({ ...stack });
+    let plaintext: Awaited<ReturnType<typeof benchGovernance>>;
+    try {
+      await benchGovernance(plain.client, stack.approvals, plain.queues, 5, 2000 + 2 * missions + 5);
+      plaintext = await benchGovernance(plain.client, stack.approvals, plain.queues, missions, 2000 + missions);
+    } finally {
+      await plain.stop();
+    }
+    const encryption = {
+      codec,
+      governedEncrypted: governance.governed.perSecond,
+      governedPlaintext: plaintext.governed.perSecond,
+      ratio: Math.round((governance.governed.perSecond / plaintext.governed.perSecond) * 1000) / 1000,
+    };
+    console.log(`  governed, encrypted     ${encryption.governedEncrypted} missions/s`);
+    console.log(`  governed, plaintext     ${encryption.governedPlaintext} missions/s`);
+    console.log(`  encrypted/plaintext     ${encryption.ratio}`);
 
     // Audit export/verify throughput (issue 5): the missions above, plus synthetic bundles.
     const auditFlag = process.argv.indexOf('--audit-bundles');
@@ -66,6 +95,7 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.version },
       governance,
+      encryption,
       audit,
       decisions,
       redaction,

@@ -18,6 +18,8 @@ export interface DevServerOptions {
   port?: number;
   /** Serve the Temporal Web UI on this port; omit to run headless. */
   uiPort?: number;
+  /** The codec server the Web UI decodes payloads through (`--ui-codec-endpoint`). */
+  uiCodecEndpoint?: string;
   namespace?: string;
   readyTimeoutMs?: number;
   log?: (line: string) => void;
@@ -55,6 +57,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
+  if (options.uiPort && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   for (const attribute of searchAttributeCliArgs()) args.push('--search-attribute', attribute);
 
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import Database from 'better-sqlite3';
 import { seedEnterpriseDb } from '../../connectors/enterprise-db-seed';
@@ -12,7 +13,9 @@ import type { DefinitionOverrides } from '../../catalog/catalog';
 import { startMissionWorker } from '../../workers/worker';
 import type { RunningWorker } from '../../workers/worker';
 import { auditDepsFrom } from '../../workers/audit-deps';
-import { parseAuditConfig, parseProviderConfig } from '../../config';
+import { loadKeyRing, parseAuditConfig, parseEncryptionConfig, parseProviderConfig } from '../../config';
+import { missionDataConverter } from '../../client/data-converter';
+import type { KeyRing } from '../../core/payload-encryption';
 import { buildWorkerDeps } from '../../workers/deps';
 import { harness, testSettings } from './settings';
 import type { TrustedSigner } from '../../contract/mission';
@@ -29,10 +32,20 @@ export function installTestRuntime(): void {
 
 export type { RunningWorker } from '../../workers/worker';
 
+/** The run's payload key ring (see global-setup): what test clients and workers encrypt with. */
+export function testKeyRing(): KeyRing {
+  const { keysFile } = harness();
+  const config = parseEncryptionConfig({ MANDATE_ENCRYPTION_KEYS_FILE: keysFile }, { dataDir: '.', uiPort: 8233 });
+  return loadKeyRing(config.encryption)!.ring;
+}
+
 /** Everything an integration suite needs: a client, a fresh sample database, its own task queue. */
 export interface TestContext {
   address: string;
   client: Client;
+  /** The run's key ring and the data converter built from it (the client's and the workers'). */
+  keyRing: KeyRing;
+  dataConverter: DataConverter;
   taskQueue: string;
   dbPath: string;
   startWorker(options?: {
@@ -46,6 +59,8 @@ export interface TestContext {
     boundary?: ReadonlySet<string>;
     /** The keys the worker trusts (default: the test run's approvals and operator keys). */
     trustedSigners?: TrustedSigner[];
+    /** Another data converter than the context's (a worker with another key ring). */
+    dataConverter?: DataConverter;
   }): Promise<RunningWorker>;
   /** Reads rows from the sample database (a separate connection, as an auditor would). */
   query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[];
@@ -57,8 +72,10 @@ export async function createTestContext(name: string): Promise<TestContext> {
   installTestRuntime();
   const dbPath = join(mkdtempSync(join(tmpdir(), `mandate-${name}-`)), 'enterprise.db');
   seedEnterpriseDb(dbPath);
+  const keyRing = testKeyRing();
+  const dataConverter = missionDataConverter(keyRing);
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter });
   const taskQueue = `${name}-${randomUUID().slice(0, 8)}`;
   const nativeConnection = await NativeConnection.connect({ address });
   const workers = new Set<RunningWorker>();
@@ -66,6 +83,8 @@ export async function createTestContext(name: string): Promise<TestContext> {
   return {
     address,
     client,
+    keyRing,
+    dataConverter,
     taskQueue,
     dbPath,
     async startWorker(options = {}) {
@@ -86,6 +105,7 @@ export async function createTestContext(name: string): Promise<TestContext> {
         deps,
         workflowBundle: { codePath: bundlePath },
         audit: auditDepsFrom(parseAuditConfig({}, { dataDir: dirname(dbPath), namespace: 'default' })),
+        dataConverter: options.dataConverter ?? dataConverter,
       });
       const handle: RunningWorker = {
         ...running,

@@ -18,21 +18,30 @@ export const testSettings = {
   chromium: env.MANDATE_CHROMIUM ?? '/usr/bin/chromium',
 };
 
-/** What globalSetup hands the suites: the dev server's address and the prebuilt workflow bundle. */
-export function harness(): { address: string; bundlePath: string } {
+/**
+ * What globalSetup hands the suites: the dev server's address, the prebuilt workflow bundle and the
+ * run's payload key ring file (tests encrypt, as `npm start` does).
+ */
+export function harness(): { address: string; bundlePath: string; keysFile: string } {
   const address = env.MANDATE_TEST_TEMPORAL_ADDRESS;
   const bundlePath = env.MANDATE_TEST_WORKFLOW_BUNDLE;
-  if (!address || !bundlePath)
+  const keysFile = env.MANDATE_TEST_KEYS_FILE;
+  if (!address || !bundlePath || !keysFile)
     throw new Error('integration tests need the harness (jest globalSetup) to start Temporal');
-  return { address, bundlePath };
+  return { address, bundlePath, keysFile };
 }
 
-export function publishHarness(address: string, bundlePath: string): void {
+export function publishHarness(address: string, bundlePath: string, keysFile: string): void {
   env.MANDATE_TEST_TEMPORAL_ADDRESS = address;
   env.MANDATE_TEST_WORKFLOW_BUNDLE = bundlePath;
+  env.MANDATE_TEST_KEYS_FILE = keysFile;
 }
 
-/** The environment a child process of a test inherits, with `extra` on top. */
+/**
+ * The environment a child process of a test inherits, with `extra` on top. Under the harness, the
+ * run's key ring is configured, so the `mandate` binary reads and writes what the test workers do.
+ */
 export function childEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
-  return { ...env, ...extra };
+  const keys = env.MANDATE_TEST_KEYS_FILE ? { MANDATE_ENCRYPTION_KEYS_FILE: env.MANDATE_TEST_KEYS_FILE } : {};
+  return { ...env, ...keys, ...extra };
 }

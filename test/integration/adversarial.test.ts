@@ -6,6 +6,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import fc from 'fast-check';
 import { startMission } from '../../client/missions';
 import { actionParamsHash } from '../../core/grant';
+import type { KeyRing } from '../../core/payload-encryption';
 import { createTestContext } from '../harness/context';
 import type { TestContext } from '../harness/context';
 import type { ApprovalPlan, MissionScript } from '../support/adversary';
@@ -260,14 +261,15 @@ async function runMission(
   return { missionId, script, initiator, ...settled, log, elapsedMs: Date.now() - started };
 }
 
-/** Grant signatures the worker minted for this mission, read from its event history. */
-async function grantSignatures(client: Client, missionId: string): Promise<string[]> {
+/** Grant signatures the worker minted for this mission, read from its event history (decrypted). */
+async function grantSignatures(client: Client, ring: KeyRing, missionId: string): Promise<string[]> {
   const history = await client.workflow.getHandle(missionId).fetchHistory();
   const out: string[] = [];
   for (const event of history.events ?? []) {
     const scheduled = event.activityTaskScheduledEventAttributes;
     if (scheduled?.activityType?.name !== 'executeAction') continue;
-    const data = scheduled.input?.payloads?.[0]?.data;
+    const stored = scheduled.input?.payloads?.[0];
+    const data = stored ? ring.decrypt(stored).data : undefined;
     if (!data) continue;
     const input = JSON.parse(Buffer.from(data).toString('utf8')) as { grant?: { signature?: string } };
     if (input.grant?.signature) out.push(input.grant.signature);
@@ -366,7 +368,7 @@ async function check(t: TestContext, adversary: AdversaryProvider, o: Outcome, s
 
   // 5. No grant signature or key material on the rail.
   const rail = JSON.stringify(obs);
-  for (const secret of [...secrets, ...(await grantSignatures(t.client, o.missionId))]) {
+  for (const secret of [...secrets, ...(await grantSignatures(t.client, t.keyRing, o.missionId))]) {
     expect(rail.includes(secret)).toBe(false);
   }
   expect(rail).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);

@@ -1,5 +1,14 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { FastifyInstance } from 'fastify';
+import type { ApprovalsStore } from '../../approvals-ui/store';
+import { openStore } from '../../approvals-ui/store';
+import { createCodecServer } from '../../approvals-ui/codec-server';
+import { createLocalToken, localTokens } from '../../approvals-ui/local-tokens';
 import { castVote, pendingAction } from '../../client/votes';
 import { VoteRefused } from '../../client/errors';
 import { sendControl } from '../../client/controls';
@@ -21,20 +30,41 @@ import { awaitingApproval, kinds, observations, result, startRefund, waitForStat
 const run = promisify(execFile);
 let t: TestContext;
 let cli: string;
+// Payloads are encrypted: the stock CLI reads and writes them through a codec server, as an operator would.
+let codec: FastifyInstance;
+let codecStore: ApprovalsStore | undefined;
+let codecArgs: string[];
 
 beforeAll(async () => {
   t = await createTestContext('trust');
   await t.startWorker();
   cli = await provisionTemporalCli();
+  const tokens = join(mkdtempSync(join(tmpdir(), 'mandate-trust-codec-')), 'tokens.json');
+  const token = createLocalToken(tokens, 'operator@example.com', ['decrypt']);
+  codecStore = await openStore('sqlite::memory:');
+  codec = createCodecServer({
+    ring: t.keyRing,
+    store: codecStore,
+    auth: localTokens(tokens),
+    roles: ['decrypt'],
+    origins: [],
+  });
+  await codec.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(codec.server.address() as AddressInfo).port}`;
+  codecArgs = ['--codec-endpoint', url, '--codec-auth', `Bearer ${token}`];
 });
-afterAll(async () => t?.close());
+afterAll(async () => {
+  await codec?.close();
+  await codecStore?.close();
+  await t?.close();
+});
 
 const refundsFor = (missionId: string) => t.query('SELECT refund_id FROM refunds WHERE mission_id = ?', missionId);
 
 /** The stock Temporal CLI against the harness's server; resolves with exit code and output, never throws. */
 async function temporal(...args: string[]): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await run(cli, [...args, '--address', t.address], { timeout: 60_000 });
+    const { stdout, stderr } = await run(cli, [...args, '--address', t.address, ...codecArgs], { timeout: 60_000 });
     return { code: 0, out: `${stdout}${stderr}` };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -167,7 +197,8 @@ test('a mission started in someone else’s name without a trusted signature fai
   // Someone else's valid start, copied from its history into a new mission id, proves nothing there.
   const genuine = await startRefund(t.client, t.taskQueue, 'CASE-1001', 'alice@example.com');
   const history = await t.client.workflow.getHandle(genuine).fetchHistory();
-  const copied = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0].data!;
+  const stored = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
+  const copied = t.keyRing.decrypt(stored).data!; // an insider who can read payloads
   const replayed = await t.client.workflow.start(MISSION_WORKFLOW_TYPE, {
     workflowId: `customer-refund-copied-${Date.now()}`,
     taskQueue: t.taskQueue,

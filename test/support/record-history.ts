@@ -2,6 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startEmbeddedStack } from '../../infra/embedded-stack';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { decryptHistory } from '../../audit/decrypt';
+import type { HistoryJson } from '../../audit/history';
 import { Catalog } from '../../catalog/catalog';
 import { startMission } from '../../client/missions';
 import { castVote } from '../../client/votes';
@@ -10,7 +12,8 @@ import { stateQuery } from '../../contract/messages';
 /**
  * Records the replay fixture: an approved customer-refund mission's full event history, in the JSON
  * format of `temporal workflow show --output json`. Re-record (and review the diff) only when a
- * workflow change is meant to be incompatible and is versioned with `patched`.
+ * workflow change is meant to be incompatible and is versioned with `patched`. The stack encrypts, as
+ * every stack does; the fixture is written decrypted, so it replays without the throwaway key.
  *
  *   npx tsx test/support/record-history.ts
  */
@@ -48,7 +51,8 @@ async function main(): Promise<void> {
     );
     await handle.result();
     const out = resolve(__dirname, '..', 'fixtures', 'histories', 'customer-refund-approved.json');
-    writeFileSync(out, `${JSON.stringify(JSON.parse(historyToJSON(await handle.fetchHistory())), null, 2)}\n`);
+    const stored = JSON.parse(historyToJSON(await handle.fetchHistory())) as HistoryJson;
+    writeFileSync(out, `${JSON.stringify(decryptHistory(stored, stack.keys.ring), null, 2)}\n`);
     console.log(`wrote ${out}`);
   } finally {
     await stack.stop();

@@ -92,11 +92,11 @@ test('a supervisor approves through the API; the decision reaches history signed
   await expect(result(t.client, id)).resolves.toMatchObject({ verdict: 'completed' });
   expect(refundsFor(id)).toHaveLength(1);
 
-  // The Update's input in history carries the attestation, and it verifies against the service key.
+  // The Update's input in history (encrypted) carries the attestation, and it verifies against the service key.
   const history = await t.client.workflow.getHandle(id).fetchHistory();
   const accepted = history.events?.find((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
   const payload = accepted?.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads?.[0];
-  const input = JSON.parse(Buffer.from(payload!.data!).toString('utf8')) as VoteInput;
+  const input = JSON.parse(Buffer.from(t.keyRing.decrypt(payload!).data!).toString('utf8')) as VoteInput;
   expect(input).toMatchObject({ approver: PEOPLE.sam.subject, roles: ['supervisor'], paramsHash: expect.any(String) });
   const serviceKey = trustedSigner(service.keys.publicKeyPem, ['approval'], false);
   expect(verifyAttestation(voteMessage(id, input), input.attestation, [serviceKey], 'approval')).toMatchObject({

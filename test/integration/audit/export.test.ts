@@ -13,6 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
+import { encryptedPayloads } from '../../../audit/decrypt';
 import { AuditExporter } from '../../../audit/exporter';
 import { MemoryAuditStore } from '../../../audit/store-memory';
 import { FsAuditStore } from '../../../audit/store-fs';
@@ -45,6 +46,8 @@ import { castSigned, TEST_SIGNERS } from '../../support/trust';
  * Issue 5 end to end against the real dev server: refunds that policy allows, a supervisor approves
  * and a supervisor rejects are exported by the export workflow to a filesystem store, verified,
  * re-exported (nothing new), tampered with (every mutation detected), replayed and reported.
+ * Payloads are encrypted (issue 11): bundles hold the history as stored, verify needs no key, replay
+ * and report read it with the key ring.
  */
 let t: TestContext;
 let native: NativeConnection;
@@ -71,6 +74,7 @@ beforeAll(async () => {
     deps,
     workflowBundle: { codePath: bundlePath() },
     audit: { store: new FsAuditStore({ root: storeDir }), signerKey: keys.signerKey, origin },
+    dataConverter: t.dataConverter,
   });
 
   missions.allowed = await startRefund(t.client, t.taskQueue, 'CASE-1001');
@@ -145,14 +149,26 @@ test('the export workflow exports the closed missions of its queue, and the stor
   expect(verified).toMatchObject({ ok: true, counts: { bundles: 3, leaves: 3 } });
   expect(io.lines.at(-1)).toMatch(/^OK/);
   const manifest = JSON.parse(readFileSync(join(bundleDir(missions.approved), 'manifest.json'), 'utf8'));
+  // Only what the stored history shows without a key: the type comes from the plaintext search attribute.
   expect(manifest).toMatchObject({
     workflowId: missions.approved,
     missionType: 'customer-refund',
-    definitionVersion: expect.stringMatching(/^[0-9a-f]{64}$/),
-    policyVersions: [expect.any(String)],
+    policyVersions: [],
     workerBuildIds: [expect.any(String)],
     parts: { 'history.json': { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } },
   });
+  expect(manifest.definitionVersion).toBeUndefined();
+});
+
+test('bundles keep the history as the cluster stored it: ciphertext, in history.json and report.json alike', () => {
+  for (const name of ['history.json', 'report.json', 'manifest.json']) {
+    const text = readFileSync(join(bundleDir(missions.approved), name), 'utf8');
+    for (const plaintext of ['sam.supervisor@example.com', 'photos attached', 'CASE-1002', 'refunds.issue'])
+      expect(text).not.toContain(plaintext);
+  }
+  const history = readHistorySource(bundleDir(missions.approved));
+  expect(encryptedPayloads(history)).toMatchObject({ count: expect.any(Number), keyIds: [t.keyRing.currentKeyId] });
+  expect(encryptedPayloads(history).count).toBeGreaterThan(10);
 });
 
 test('exporting again writes nothing new and says so', async () => {
@@ -202,15 +218,19 @@ test('tampering with a copied directory store names the broken bundle and checkp
 test('every bundle replays against the current workflow code; an altered history is a determinism violation', async () => {
   for (const id of Object.values(missions)) {
     await expect(
-      auditReplay(readHistorySource(bundleDir(id)), { workflowBundlePath: bundlePath(), io: quiet() }),
+      auditReplay(readHistorySource(bundleDir(id)), {
+        workflowBundlePath: bundlePath(),
+        keyRing: t.keyRing,
+        io: quiet(),
+      }),
     ).resolves.toMatchObject({ ok: true, workflowId: id });
   }
   const history = readHistorySource(join(bundleDir(missions.approved), 'history.json'));
   const scheduled = history.events.find((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')!;
   (scheduled.activityTaskScheduledEventAttributes as { activityType: { name: string } }).activityType.name = 'other';
-  await expect(auditReplay(history, { workflowBundlePath: bundlePath(), io: quiet() })).rejects.toThrow(
-    /determinism violation/,
-  );
+  await expect(
+    auditReplay(history, { workflowBundlePath: bundlePath(), keyRing: t.keyRing, io: quiet() }),
+  ).rejects.toThrow(/determinism violation/);
 });
 
 test('a file written by the stock `temporal workflow show --output json` replays and reports', async () => {
@@ -226,15 +246,15 @@ test('a file written by the stock `temporal workflow show --output json` replays
   );
   writeFileSync(file, shown);
   const history = readHistorySource(file);
-  await expect(auditReplay(history, { workflowBundlePath: bundlePath(), io: quiet() })).resolves.toMatchObject({
-    ok: true,
-  });
+  await expect(
+    auditReplay(history, { workflowBundlePath: bundlePath(), keyRing: t.keyRing, io: quiet() }),
+  ).resolves.toMatchObject({ ok: true });
   const exported = readHistorySource(bundleDir(missions.approved));
-  expect(auditReport(history)).toEqual(auditReport(exported));
+  expect(auditReport(history, { keyRing: t.keyRing })).toEqual(auditReport(exported, { keyRing: t.keyRing }));
 });
 
-test('the reports of the three missions contain every layer, from the exported history alone', async () => {
-  const report = (id: string) => auditReport(readHistorySource(bundleDir(id)));
+test('the reports of the three missions contain every layer, from the exported history and the key ring', async () => {
+  const report = (id: string) => auditReport(readHistorySource(bundleDir(id)), { keyRing: t.keyRing });
   const approved = report(missions.approved);
   expect(approved.layers.inputs).toMatchObject({ input: { caseId: 'CASE-1002' }, initiator: expect.any(String) });
   expect(approved.layers.policy[0]).toMatchObject({ actionId: 'a1', policyVersion: expect.any(String) });
@@ -257,8 +277,13 @@ test('the reports of the three missions contain every layer, from the exported h
   expect(rejected.layers.action).toEqual([]);
   expect(rejected.layers.outcome).toMatchObject({ verdict: 'rejected' });
 
+  // The stored report.json is what the history shows without a key (verify rebuilds it keyless).
   const stored = JSON.parse(readFileSync(join(bundleDir(missions.approved), 'report.json'), 'utf8'));
-  expect(stored).toEqual(JSON.parse(JSON.stringify(approved)));
+  expect(stored).toEqual(JSON.parse(JSON.stringify(auditReport(readHistorySource(bundleDir(missions.approved))))));
+  expect(stored.layers.approvals).toEqual([expect.objectContaining({ via: 'update', result: 'accepted' })]);
+  expect(stored.layers.approvals[0].approver).toBeUndefined();
+  expect(JSON.stringify(stored)).not.toContain('sam.supervisor');
+  expect(stored.notes).toContainEqual(expect.objectContaining({ note: expect.stringMatching(/payload is encrypted/) }));
   const text = formatReport(approved, 'markdown');
   for (const layer of ['Inputs', 'Policy', 'Decision', 'Approvals', 'Action', 'Outcome']) expect(text).toContain(layer);
 });
@@ -318,12 +343,25 @@ describe('the mandate audit commands', () => {
     expect((await mandate('audit', 'export', '--since', 'yesterday')).code).toBe(2);
   });
 
-  test('verify exits 0 on the exported store and 1, naming what broke, on a tampered copy', async () => {
-    const ok = await mandate('audit', 'verify', '--dir', storeDir);
+  test('verify exits 0 on the exported store and 1, naming what broke, on a tampered copy; it needs no key', async () => {
+    // An auditor with no payload key at all: the ring file named does not exist.
+    const ok = await runCli(
+      {
+        MANDATE_DATA_DIR: root,
+        MANDATE_AUDIT_VERIFIER_KEY: keys.verifierKey,
+        MANDATE_AUDIT_ORIGIN: origin,
+        MANDATE_ENCRYPTION_KEYS_FILE: join(root, 'no-keys-here.json'),
+      },
+      ['audit', 'verify', '--dir', storeDir],
+    );
     expect(ok).toMatchObject({
       code: 0,
       stdout: expect.stringMatching(/OK: every bundle, leaf and checkpoint verifies/),
     });
+    expect(ok.stdout).toMatch(/note: 3 bundle\(s\) hold encrypted payloads: their integrity is verified/);
+    const withKeys = await mandate('audit', 'verify', '--dir', storeDir);
+    expect(withKeys).toMatchObject({ code: 0 });
+    expect(withKeys.stdout).not.toMatch(/hold encrypted payloads/);
     const dir = join(root, 'tampered-cli');
     cpSync(storeDir, dir, { recursive: true });
     const report = join(bundleDir(missions.rejected).replace(storeDir, dir), 'report.json');
@@ -343,6 +381,15 @@ describe('the mandate audit commands', () => {
     }
     const fromServer = await mandate('audit', 'report', '--mission', missions.rejected, '--format', 'markdown');
     expect(fromServer).toMatchObject({ code: 0, stdout: expect.stringContaining('needs RMA first') });
+    const withoutKey = await runCli({ MANDATE_DATA_DIR: join(root, 'elsewhere'), MANDATE_ENCRYPTION_KEYS_FILE: '' }, [
+      'audit',
+      'report',
+      bundleDir(missions.rejected),
+    ]);
+    expect(withoutKey.code).toBe(1);
+    expect(withoutKey.stderr).toMatch(
+      new RegExp(`encrypted payload\\(s\\) under key id\\(s\\) ${t.keyRing.currentKeyId}: give the key ring`),
+    );
     const replay = await mandate('audit', 'replay', bundleDir(missions.allowed), '--workflow-bundle', bundlePath());
     expect(replay).toMatchObject({ code: 0, stdout: expect.stringMatching(/^replay OK/) });
     expect((await mandate('audit', 'replay')).code).toBe(2);

@@ -89,7 +89,7 @@ test('unknown activities, messages and undecodable payloads become notes, never 
   expect(report.notes.map((n) => n.note)).toEqual(
     expect.arrayContaining([
       expect.stringMatching(/activity killSwitchCheck is not interpreted/),
-      expect.stringMatching(/update decide input: payload encoding binary\/encrypted/),
+      expect.stringMatching(/update decide input: payload is encrypted \(key id \?\): read it with the key ring/),
     ]),
   );
   expect(report.layers.outcome.verdict).toBe('completed');
