@@ -5,6 +5,7 @@ import type { Connector } from '../connectors/connector';
 import { ConnectorError, runWrite } from '../connectors/connector';
 import { placeholdersIn } from '../core/personal-data';
 import type { DecisionService } from '../policy/decision-service';
+import { stillHolds } from './decision-pipeline';
 import type { ActivityDeps, GrantKeys } from './deps';
 import { Action, catalogEntry, connectorFor, parse } from './support';
 
@@ -15,11 +16,29 @@ export const ExecuteActionInput = z.object({
   integration: z.string(),
   action: Action,
   grant: z.unknown(),
+  /**
+   * What the decision was made for: policy is asked again with the facts as they are inside the effect's
+   * transaction, and the action is refused if they no longer support the grant (absent in early histories).
+   */
+  recheck: z
+    .object({
+      initiator: z.string(),
+      priorActions: z.number().int().min(0),
+      /** The tier people approved, when the action needed approval. */
+      approvedTier: z.string().optional(),
+    })
+    .optional(),
 });
+
+/** Connector refusals that mean "the system of record says no", as against a broken grant or a bug. */
+const REFUSALS = new Set(['refused', 'not_found', 'invalid_params', 'outside_subject']);
 
 /**
  * Executes an action through its connector, which acts only on a valid grant for exactly this
- * action under the mission type's current policy version; idempotent on (missionId, actionId).
+ * action under the mission type's current policy version; idempotent on (missionId, actionId). Inside
+ * the effect's transaction the facts are loaded again and policy must still say what it said (so
+ * concurrent missions cannot add up past a limit); a refusal fails the activity as `ActionRefused`,
+ * which the mission records as a refused action, not a failure.
  */
 export function executeActionActivity(deps: {
   catalog: Catalog;
@@ -41,10 +60,29 @@ export function executeActionActivity(deps: {
         message: `${input.action.operation} refused: params name pseudonyms this mission never issued: ${stray.join(', ')}`,
       });
     }
+    const now = new Date();
+    const again = input.recheck;
     const ctx = {
       missionId: input.missionId,
       actionId: input.action.actionId,
-      now: new Date(),
+      now,
+      ...(again
+        ? {
+            recheck: (facts: Record<string, unknown>) =>
+              stillHolds(
+                deps.decisions.decide(definition, {
+                  missionId: input.missionId,
+                  initiator: again.initiator,
+                  action: input.action,
+                  priorActions: again.priorActions,
+                  now,
+                  facts,
+                }),
+                again.approvedTier,
+                deps.decisions.tiersOf(input.missionType),
+              ),
+          }
+        : {}),
       grant: {
         value: input.grant,
         publicKeys: deps.grants.publicKeys,
@@ -63,7 +101,8 @@ export function executeActionActivity(deps: {
     } catch (err) {
       if (err instanceof ConnectorError) {
         throw ApplicationFailure.create({
-          type: err.code === 'grant_refused' ? 'GrantRefused' : 'ConnectorError',
+          type:
+            err.code === 'grant_refused' ? 'GrantRefused' : REFUSALS.has(err.code) ? 'ActionRefused' : 'ConnectorError',
           nonRetryable: true,
           message: err.message,
         });

@@ -8,6 +8,7 @@ import type { TrustedSigner } from '../contract/mission';
 import { parseProviderConfig } from '../config';
 import { randomBytes } from 'node:crypto';
 import { ensureSecretFile } from '../config/key-files';
+import { checkDecisionInputs } from '../activities/decision-pipeline';
 import { createEnterpriseDb } from '../connectors/enterprise-db';
 import { generateEd25519KeyPair } from '../core/ed25519';
 import { GRANT_MAX_LIFETIME_MS } from '../core/grant';
@@ -54,12 +55,20 @@ export function buildWorkerDeps(options: WorkerDepsOptions): WorkerDeps {
     ? webhookNotifier(options.notify.webhookUrl)
     : fileNotifier(options.notify?.file ?? join(dir, 'approval-notices.jsonl'));
   const enterprise = createEnterpriseDb(options.enterpriseDb);
+  const connectors = { [enterprise.name]: enterprise };
+  try {
+    // A definition whose subject or policy facts no connector provides stops the worker here.
+    checkDecisionInputs(catalog, { decisions, connectors });
+  } catch (err) {
+    enterprise.close();
+    throw err;
+  }
   return {
     catalog,
     decisions,
     grants,
     notifier,
-    connectors: { [enterprise.name]: enterprise },
+    connectors,
     reasoning: {
       registry: options.providers ? new ProviderRegistry(options.providers) : buildProviderRegistry(providerConfig),
       boundary: options.boundary ?? providerConfig.boundaryInside,
