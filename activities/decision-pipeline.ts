@@ -6,6 +6,7 @@ import type { BoundDecision, DecisionCheck, ProposedAction } from '../contract/m
 import { actionParamsHash } from '../core/grant';
 import type { MissionDefinition, SubjectRef } from '../core/mission';
 import type { DecisionService } from '../policy/decision-service';
+import type { ActionLedger } from '../policy/ledger';
 
 /**
  * How a proposed action is decided, in order: the operation's params schema, the mission's subject
@@ -18,6 +19,7 @@ import type { DecisionService } from '../policy/decision-service';
 export interface DecisionInputs {
   decisions: DecisionService;
   connectors: Record<string, Connector>;
+  ledger?: ActionLedger;
 }
 
 export interface ProposalRequest {
@@ -74,10 +76,37 @@ export function decideProposal(
     if (!(err instanceof ConnectorError)) throw err;
     return deny('facts', `the facts for ${operation} could not be loaded: ${err.message}`);
   }
-  const decision = deps.decisions.decide(definition, { ...request, ...(facts ? { facts } : {}) });
+  const aggregates = aggregatesFor(deps, definition, request, facts);
+  const decision = deps.decisions.decide(definition, {
+    ...request,
+    ...(facts ? { facts } : {}),
+    ...(aggregates ? { aggregates } : {}),
+  });
   if (decision.outcome === 'deny') return decision;
   const refused = dryRun(spec, parsed, ctx);
   return refused ? deny('validate', `the system of record refuses ${operation}: ${refused}`, facts) : decision;
+}
+
+/**
+ * The rolling aggregates the definition declares, from the action ledger, for this decision's initiator,
+ * mission type and customer (the customer key is a fact from the system of record, never a param).
+ */
+export function aggregatesFor(
+  deps: DecisionInputs,
+  definition: MissionDefinition,
+  request: Pick<ProposalRequest, 'initiator' | 'now'>,
+  facts: Facts | undefined,
+): Record<string, number> | undefined {
+  const history = definition.history;
+  if (!history) return undefined;
+  if (!deps.ledger) throw new Error(`${definition.type} declares aggregates but this worker has no action ledger`);
+  const customer = history.customerFact !== undefined ? facts?.[history.customerFact] : undefined;
+  return deps.ledger.aggregates(history.aggregates, {
+    missionType: definition.type,
+    initiator: request.initiator,
+    ...(customer !== undefined ? { customer: String(customer) } : {}),
+    now: request.now,
+  });
 }
 
 /** The connector's dry run of a write: why it could not run now, or undefined. */
@@ -135,6 +164,8 @@ export function checkDecisionInputs(catalog: Catalog, deps: DecisionInputs): voi
     const connector = Object.hasOwn(deps.connectors, definition.integration)
       ? deps.connectors[definition.integration]
       : undefined;
+    if (definition.history && !deps.ledger)
+      problems.push(`${type}: declares aggregates, but there is no action ledger`);
     if (!connector) continue;
     if (definition.subject && !Object.hasOwn(connector.subjects ?? {}, definition.subject.type)) {
       problems.push(`${type}: connector ${connector.name} cannot resolve a subject of type ${definition.subject.type}`);
@@ -143,6 +174,15 @@ export function checkDecisionInputs(catalog: Catalog, deps: DecisionInputs): voi
       const spec = Object.hasOwn(connector.operations, operation) ? connector.operations[operation] : undefined;
       if (definition.subject && spec && !spec.rows) {
         problems.push(`${type}: ${connector.name} ${operation} does not say how its rows relate to a subject`);
+      }
+      const declared = new Set((definition.history?.aggregates ?? []).map((a) => a.name));
+      const undeclared = deps.decisions
+        .declaredRecord(type, operation, 'aggregates')
+        .filter((name) => !declared.has(name));
+      if (undeclared.length) {
+        problems.push(
+          `${type}: its policy reads context.aggregates.${undeclared.join(', ')} for ${operation}, which its definition does not declare`,
+        );
       }
       const loaded = new Set(spec?.facts?.names ?? []);
       const missing = deps.decisions.declaredRecord(type, operation, 'facts').filter((f) => !loaded.has(f));

@@ -5,6 +5,7 @@ import type { Connector } from '../connectors/connector';
 import { ConnectorError, runWrite } from '../connectors/connector';
 import { placeholdersIn } from '../core/personal-data';
 import type { DecisionService } from '../policy/decision-service';
+import type { MissionDefinition } from '../core/mission';
 import { stillHolds } from './decision-pipeline';
 import type { ActivityDeps, GrantKeys } from './deps';
 import { Action, catalogEntry, connectorFor, parse } from './support';
@@ -46,6 +47,7 @@ export function executeActionActivity(deps: {
   grants: GrantKeys;
   connectors: Record<string, Connector>;
   faults?: ActivityDeps['faults'];
+  ledger?: ActivityDeps['ledger'];
 }) {
   let faultFired = false;
   return async function executeAction(raw: z.input<typeof ExecuteActionInput>): Promise<{ result: unknown }> {
@@ -92,6 +94,8 @@ export function executeActionActivity(deps: {
     try {
       const connector = connectorFor(deps.connectors, input.integration);
       const result = runWrite(connector, input.action.operation, input.action.params, ctx);
+      // Idempotent on (mission, action): a retry after a crash between the effect and this line records it.
+      recordExecuted(deps, definition, connector, input, now);
       if (deps.faults?.failAfterWriteOnce && !faultFired) {
         faultFired = true;
         throw new Error('injected fault: the write committed but the worker failed before reporting it');
@@ -110,4 +114,34 @@ export function executeActionActivity(deps: {
       throw err;
     }
   };
+}
+
+/** Writes the executed action to the action ledger, when the mission type's policy reads aggregates. */
+function recordExecuted(
+  deps: { ledger?: ActivityDeps['ledger'] },
+  definition: MissionDefinition,
+  connector: Connector,
+  input: z.output<typeof ExecuteActionInput>,
+  now: Date,
+): void {
+  if (!definition.history || !deps.ledger) return;
+  const { operation, params, actionId } = input.action;
+  const spec = Object.hasOwn(connector.operations, operation) ? connector.operations[operation] : undefined;
+  const parsed = spec?.params.safeParse(params);
+  const fact = definition.history.customerFact;
+  const facts =
+    fact !== undefined && spec?.facts && parsed?.success
+      ? spec.facts.load(parsed.data as never, { missionId: input.missionId, actionId, now })
+      : undefined;
+  const customer = fact !== undefined ? facts?.[fact] : undefined;
+  deps.ledger.record({
+    missionId: input.missionId,
+    actionId,
+    missionType: input.missionType,
+    initiator: input.recheck?.initiator ?? 'unknown',
+    operation,
+    ...(customer !== undefined ? { customer: String(customer) } : {}),
+    amounts: Object.fromEntries(Object.entries(params).filter((e): e is [string, number] => typeof e[1] === 'number')),
+    executedAt: now.toISOString(),
+  });
 }

@@ -50,6 +50,8 @@ export interface BoundDecision extends PolicyDecision {
   check?: DecisionCheck;
   /** The authoritative facts policy saw, loaded from the system of record (never from the model's params). */
   facts?: Record<string, unknown>;
+  /** The rolling aggregates of the action ledger policy saw (`context.aggregates`), when the definition declares any. */
+  aggregates?: Record<string, number>;
 }
 
 export const OBSERVATION_KINDS = [

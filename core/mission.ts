@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AggregateSpec } from './aggregates';
 import { PersonalDataMap } from './personal-data';
 
 /**
@@ -100,6 +101,20 @@ export const MissionDefinition = z
      * Reads and actions are confined to the rows the connector relates to it (row-level scopes).
      */
     subject: MissionSubject.optional(),
+    /**
+     * History-aware policy: the rolling aggregates of the action ledger the policy reads
+     * (`context.aggregates`), and the fact that holds the customer key the `customer` aggregates group by.
+     */
+    history: z
+      .object({
+        customerFact: z.string().min(1).optional(),
+        aggregates: z
+          .array(AggregateSpec)
+          .min(1)
+          .refine((list) => new Set(list.map((a) => a.name)).size === list.length, 'aggregate names are unique'),
+      })
+      .strict()
+      .optional(),
     /** Read scopes the mission may use. The model cannot widen them. */
     scopes: z.array(z.string().regex(/^[a-z]+:read$/)).min(1),
     /** State-changing operations the mission may propose. Anything else is denied. */

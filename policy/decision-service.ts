@@ -24,6 +24,8 @@ export interface DecisionRequest {
   now: Date;
   /** Facts about the action from the system of record (`context.facts`), loaded by the connector. */
   facts?: Record<string, unknown>;
+  /** Rolling aggregates of the action ledger (`context.aggregates`), as the definition declares them. */
+  aggregates?: Record<string, number>;
 }
 
 export class DecisionService {
@@ -122,8 +124,15 @@ export class DecisionService {
         now: request.now.toISOString(),
         priorActions: request.priorActions,
         ...(request.facts ? { facts: request.facts } : {}),
+        ...(request.aggregates ? { aggregates: request.aggregates } : {}),
       },
     });
-    return { ...decision, paramsHash, engine: 'cedar', ...(request.facts ? { facts: request.facts } : {}) };
+    return {
+      ...decision,
+      paramsHash,
+      engine: 'cedar',
+      ...(request.facts ? { facts: request.facts } : {}),
+      ...(request.aggregates ? { aggregates: request.aggregates } : {}),
+    };
   }
 }

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { ensureSecretFile } from '../config/key-files';
 import { checkDecisionInputs } from '../activities/decision-pipeline';
 import { createEnterpriseDb } from '../connectors/enterprise-db';
+import { openSqliteLedger } from '../policy/ledger';
 import { generateEd25519KeyPair } from '../core/ed25519';
 import { GRANT_MAX_LIFETIME_MS } from '../core/grant';
 import { DecisionService } from '../policy/decision-service';
@@ -56,11 +57,18 @@ export function buildWorkerDeps(options: WorkerDepsOptions): WorkerDeps {
     : fileNotifier(options.notify?.file ?? join(dir, 'approval-notices.jsonl'));
   const enterprise = createEnterpriseDb(options.enterpriseDb);
   const connectors = { [enterprise.name]: enterprise };
-  try {
-    // A definition whose subject or policy facts no connector provides stops the worker here.
-    checkDecisionInputs(catalog, { decisions, connectors });
-  } catch (err) {
+  // The action ledger lives next to the enterprise database (embedded SQLite), opened only when needed.
+  const needsLedger = catalog.types().some((type) => catalog.get(type).definition.history);
+  const ledger = needsLedger ? openSqliteLedger(join(dir, 'action-ledger.db')) : undefined;
+  const closeAll = () => {
     enterprise.close();
+    ledger?.close();
+  };
+  try {
+    // A definition whose subject, policy facts or aggregates nothing provides stops the worker here.
+    checkDecisionInputs(catalog, { decisions, connectors, ...(ledger ? { ledger } : {}) });
+  } catch (err) {
+    closeAll();
     throw err;
   }
   return {
@@ -79,7 +87,8 @@ export function buildWorkerDeps(options: WorkerDepsOptions): WorkerDeps {
     },
     trustedSigners: options.trustedSigners,
     faults: options.faults,
-    close: () => enterprise.close(),
+    ...(ledger ? { ledger } : {}),
+    close: closeAll,
   };
 }
 
