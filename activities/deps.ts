@@ -2,6 +2,7 @@ import type { Catalog } from '../catalog/catalog';
 import type { TrustedSigner } from '../contract/mission';
 import type { Connector } from '../connectors/connector';
 import type { DecisionService } from '../policy/decision-service';
+import type { ActionLedger } from '../policy/ledger';
 import type { RouterDeps } from '../reasoning/router';
 import type { Notifier } from './notify';
 
@@ -22,6 +23,8 @@ export interface ActivityDeps {
   reasoning: RouterDeps;
   /** The keys the deployment trusts to sign votes, starts and controls (each mission pins them). */
   trustedSigners: TrustedSigner[];
+  /** The action ledger: executed actions, for the rolling aggregates policy reads (absent: none declared). */
+  ledger?: ActionLedger;
   /** Fault injection for tests: fail once right after a write committed (proves idempotent retries). */
   faults?: { failAfterWriteOnce?: boolean };
 }

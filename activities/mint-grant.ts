@@ -1,11 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import type { Connector } from '../connectors/connector';
 import type { TrustedSigner, VoteInput } from '../contract/mission';
 import { verifyAttestation, voteMessage } from '../core/attestation';
 import type { SignedGrant } from '../core/grant';
 import { actionParamsHash, mintGrant as signGrant } from '../core/grant';
 import { sameIdentity } from '../core/votes';
+import { dryRun, writeSpec } from './decision-pipeline';
 import type { GrantKeys } from './deps';
 import { Action, parse } from './support';
 
@@ -16,6 +18,8 @@ export const MintGrantInput = z.object({
   approvers: z.array(z.string()),
   /** The signed votes that counted for `approvers` (empty when policy allowed without approval). */
   votes: z.array(z.custom<VoteInput>((v) => typeof v === 'object' && v !== null, 'a vote')).default([]),
+  /** The connector that will run the action: its dry run comes first (absent in early histories). */
+  integration: z.string().optional(),
 });
 
 /**
@@ -23,8 +27,14 @@ export const MintGrantInput = z.object({
  * checking again, in the worker, that every approver the grant names cast a vote for exactly this
  * action that verifies against a key the deployment trusts now (defence in depth behind the
  * workflow's own check; fail closed). The votes' validity windows were checked when they were cast.
+ * Then the connector's dry run: an action the system of record would refuse now (the order was
+ * refunded meanwhile, say) gets no grant; that refusal is typed `ActionRefused`, not a failure.
  */
-export function mintGrantActivity(grants: GrantKeys, trustedSigners: readonly TrustedSigner[]) {
+export function mintGrantActivity(
+  grants: GrantKeys,
+  trustedSigners: readonly TrustedSigner[],
+  connectors: Record<string, Connector> = {},
+) {
   return async function mintGrant(raw: z.input<typeof MintGrantInput>): Promise<SignedGrant> {
     const input = parse(MintGrantInput, raw, 'mintGrant');
     const paramsHash = actionParamsHash(input.action.operation, input.action.params);
@@ -39,6 +49,14 @@ export function mintGrantActivity(grants: GrantKeys, trustedSigners: readonly Tr
       }
     }
     const now = new Date();
+    const refused = input.integration && refusalNow(connectors, input.integration, input, now);
+    if (refused) {
+      throw ApplicationFailure.create({
+        type: 'ActionRefused',
+        nonRetryable: true,
+        message: `no grant for ${input.action.actionId}: ${refused}`,
+      });
+    }
     return signGrant(
       {
         v: 1,
@@ -56,6 +74,22 @@ export function mintGrantActivity(grants: GrantKeys, trustedSigners: readonly Tr
       now,
     );
   };
+}
+
+/** Why the connector would refuse the action now (its dry run), or undefined. */
+function refusalNow(
+  connectors: Record<string, Connector>,
+  integration: string,
+  input: z.output<typeof MintGrantInput>,
+  now: Date,
+): string | undefined {
+  const found = writeSpec(connectors, integration, input.action.operation);
+  if (typeof found === 'string') return found;
+  const parsed = found.spec.params.safeParse(input.action.params);
+  if (!parsed.success) return `params do not satisfy ${input.action.operation}`;
+  const ctx = { missionId: input.missionId, actionId: input.action.actionId, now };
+  const refused = dryRun(found.spec, parsed.data, ctx);
+  return refused && `the system of record refuses ${input.action.operation}: ${refused}`;
 }
 
 /** Why `approver` has no verified, bound approval among the votes, or undefined when they have one. */

@@ -21,7 +21,7 @@ export function createMissionActivities(deps: ActivityDeps) {
     reason: reasonActivity(deps.catalog, deps.reasoning, deps.connectors),
     readData: readDataActivity(deps.connectors),
     decideAction: decideActionActivity(deps),
-    mintGrant: mintGrantActivity(deps.grants, deps.trustedSigners),
+    mintGrant: mintGrantActivity(deps.grants, deps.trustedSigners, deps.connectors),
     notifyApprovers: notifyApproversActivity(deps.notifier),
     executeAction: executeActionActivity(deps),
   };

@@ -3,6 +3,7 @@ import type { Connector } from '../connectors/connector';
 import { ConnectorError, runRead } from '../connectors/connector';
 import { JsonObject } from '../core/mission';
 import { placeholdersIn } from '../core/personal-data';
+import { Subject } from './decide-action';
 import { connectorFor, parse } from './support';
 
 export const ReadDataInput = z.object({
@@ -12,11 +13,13 @@ export const ReadDataInput = z.object({
   operation: z.string(),
   params: JsonObject,
   scopes: z.array(z.string()),
+  /** The mission's subject: a read of rows that are not the subject's is refused. */
+  subject: Subject.optional(),
 });
 
 export type ReadResult = { ok: true; result: unknown } | { ok: false; refused: string; code: string };
 
-/** A read within the mission's scopes. A refusal is a result (the mission records it), not a failure. */
+/** A read within the mission's scopes and its subject's rows. A refusal is a result (the mission records it), not a failure. */
 export function readDataActivity(connectors: Record<string, Connector>) {
   return async function readData(raw: z.input<typeof ReadDataInput>): Promise<ReadResult> {
     const input = parse(ReadDataInput, raw, 'readData');
@@ -33,6 +36,7 @@ export function readDataActivity(connectors: Record<string, Connector>) {
       const result = runRead(connectorFor(connectors, input.integration), input.operation, input.params, input.scopes, {
         missionId: input.missionId,
         now: new Date(),
+        ...(input.subject ? { subject: input.subject } : {}),
       });
       return { ok: true, result };
     } catch (err) {

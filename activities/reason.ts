@@ -18,7 +18,7 @@ export const ReasonInput = z.object({
   stepIndex: z.number().int().min(0),
   provider: z.string().optional(),
   context: JsonObject,
-  history: z.array(z.object({ kind: z.string(), summary: z.string() })),
+  history: z.array(z.object({ kind: z.string(), summary: z.string(), said: z.string().optional() })),
   /** Which operation filled each context entry (`as` → operation), so its declared personal data is known. */
   reads: z.record(z.string(), z.string()).default({}),
 });

@@ -1,9 +1,7 @@
-import { relativeTime } from '../core/format';
+import { displayText, relativeTime } from '../core/format';
 import type { Principal } from './auth';
 
 export { formatAmount as amount } from '../core/format';
-
-/** HTML building blocks: every interpolated value goes through {@link esc}. */
 
 /** Control characters and bidirectional overrides, which could disguise text a person reads. */
 const DISGUISING = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
@@ -18,8 +16,12 @@ export function data(value: unknown, max = DATA_MAX_CHARS): string {
   const text = (typeof value === 'string' ? value : (JSON.stringify(value) ?? '')).replace(DISGUISING, '\ufffd');
   return esc(text.length > max ? `${text.slice(0, max)}… (${text.length - max} more characters)` : text);
 }
+/**
+ * HTML building blocks: every interpolated value goes through {@link esc}, which also shows control,
+ * invisible and bidirectional-override characters as visible escapes (data never reorders or breaks a line).
+ */
 export function esc(value: unknown): string {
-  return String(value ?? '').replace(
+  return displayText(String(value ?? ''), Infinity).replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
   );

@@ -1,5 +1,6 @@
 import type { Principal } from './auth';
 import type { ActionView, MissionView, QueueEntry, RecentVote, RefusalCode } from './desk';
+import { displayText } from '../core/format';
 import { amount, data, esc, layout, paramsList, timeLeft } from './html';
 
 /** Server-rendered pages. Readable without JavaScript; /static/app.js adds countdowns and the live rail. */
@@ -98,7 +99,7 @@ export function missionPage(principal: Principal, csrf: string, view: MissionVie
 <h1 class="mono">${esc(state.missionId)}</h1>
 <p class="meta">${esc(state.missionType)} · initiated by ${esc(state.initiator)} · status
 <span class="pill" data-testid="status" id="status">${esc(state.status)}</span> · started ${esc(summary.startTime.slice(0, 19).replace('T', ' '))}</p>
-${state.summary ? `<p class="banner">${esc(state.verdict)}: ${data(state.summary)}</p>` : ''}
+${state.summary ? verdictBanner(state) : ''}
 <div class="detail">
 <div class="col">
 ${actions}
@@ -115,9 +116,24 @@ ${observations.map(railItem).join('\n')}</ol></section>
   });
 }
 
-export function railItem(o: { seq: number; at: string; kind: string; summary: string }): string {
+/**
+ * One rail line: the system's summary, then what the model wrote in its own labelled, escaped field
+ * (styled apart), so model text can never pass for a system line.
+ */
+export function railItem(o: { seq: number; at: string; kind: string; summary: string; modelText?: string }): string {
   return `<li class="k-${esc(o.kind)}"><time datetime="${esc(o.at)}">${esc(o.at.slice(11, 19))}</time>
-<span class="kind">${esc(o.kind)}</span> <span class="sum">${data(o.summary)}</span></li>`;
+<span class="kind">${esc(o.kind)}</span> <span class="sum">${esc(displayText(o.summary, 600))}</span>${o.modelText ? modelText(o.modelText) : ''}</li>`;
+}
+
+function modelText(text: string): string {
+  return ` <span class="model" data-testid="model-text"><span class="said">model said</span> <span class="text">${esc(displayText(text, 600))}</span></span>`;
+}
+
+/** The verdict is the system's; a summary the model wrote is shown as its (possibly unverified) claim. */
+function verdictBanner(state: MissionView['detail']['state']): string {
+  if (state.summaryBy !== 'model') return `<p class="banner">${esc(state.verdict)}: ${esc(state.summary)}</p>`;
+  const claim = state.claim && !state.claim.verified ? ` (claimed "${esc(state.claim.verdict)}": unverified)` : '';
+  return `<p class="banner">${esc(state.verdict)}${claim}:${modelText(state.summary ?? '')}</p>`;
 }
 
 /** The proposed action as an approver weighs it: money first, the policy's words, the agent's claim; raw params one click away. */

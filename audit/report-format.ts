@@ -46,6 +46,11 @@ export function reportSections(report: DecisionReport): Section[] {
             [`${show(p.actionId)} policy version`, show(p.policyVersion)],
             [`${show(p.actionId)} matched rules`, p.ruleIds.join(', ') || '(none: default deny)'],
             [`${show(p.actionId)} reasons`, p.reasons.join('; ') || '—'],
+            // What else the decision recorded: the facts and figures policy saw, the check that denied.
+            ...Object.entries(p.extra ?? {}).map(([key, value]): [string, string] => [
+              `${show(p.actionId)} ${key}`,
+              show(value),
+            ]),
             [`${show(p.actionId)} evaluated at`, show(p.at)],
           ])
         : [['policy', 'no action was proposed']],

@@ -83,6 +83,15 @@ function loadEntry(dir: string, overrides: DefinitionOverrides): CatalogEntry {
     throw new CatalogError(`${dir}/definition.json with overrides: ${z.prettifyError(merged.error)}`);
   }
   const definition = merged.data;
+  const subjectField = definition.subject?.input;
+  if (subjectField !== undefined) {
+    const required = (definition.inputSchema as { required?: unknown }).required;
+    if (!Array.isArray(required) || !required.includes(subjectField)) {
+      throw new CatalogError(
+        `${dir}/definition.json: subject.input "${subjectField}" must be a required field of inputSchema`,
+      );
+    }
+  }
   let playbook: Playbook | undefined;
   if (existsSync(join(dir, 'playbook.json'))) {
     const pb = Playbook.safeParse(readJson(join(dir, 'playbook.json')));

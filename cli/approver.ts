@@ -10,6 +10,7 @@ import { approvalsList, missionShow, QUEUE_COLUMNS, voteCommand } from './comman
 import { cliConfig, temporalContext } from './context';
 import type { GlobalOptions } from './context';
 import { printJson, table } from './output';
+import { railTable, verdictLine } from './rail';
 import type { ApprovalsServiceClient } from './service-client';
 import {
   ApprovalsServiceClient as ServiceClient,
@@ -284,7 +285,7 @@ async function confirmBinding(
 function printMission(view: MissionView): void {
   const { state } = view;
   say(`${state.missionId}  ${state.missionType}  status=${state.status}  initiator=${state.initiator}`);
-  if (state.summary) say(`verdict: ${state.verdict} — ${state.summary}`);
+  if (state.summary) say(verdictLine(state));
   for (const a of view.actions) {
     const step = `step ${a.step + 1}/${a.steps}`;
     say(
@@ -305,12 +306,5 @@ function printMission(view: MissionView): void {
     );
   }
   say('');
-  say(
-    table(view.observations, [
-      { header: '#', value: (o) => o.seq },
-      { header: 'at', value: (o) => o.at.slice(11, 23) },
-      { header: 'kind', value: (o) => o.kind },
-      { header: 'summary', value: (o) => o.summary },
-    ]),
-  );
+  say(railTable(view.observations));
 }

@@ -7,10 +7,11 @@ import { getMission, listMissions, startMission } from '../client/missions';
 import type { PendingItem } from '../client/votes';
 import { castVote, listPendingApprovals, pendingAction } from '../client/votes';
 import { observationsQuery } from '../contract/messages';
-import { formatAmount, relativeTime } from '../core/format';
+import { displayText, formatAmount, relativeTime } from '../core/format';
 import { quote } from '../core/visibility';
 import type { Column } from './output';
 import { printJson, table } from './output';
+import { railTable, verdictLine } from './rail';
 
 /**
  * The CLI's commands as plain functions over a Temporal client, so the demo and tests run exactly
@@ -120,23 +121,15 @@ export async function missionShow(ctx: CommandContext, missionId: string): Promi
   }
   const { state } = detail;
   say(ctx, `${state.missionId}  ${state.missionType}  status=${state.status}  initiator=${state.initiator}`);
-  if (state.summary) say(ctx, `verdict: ${state.verdict} — ${state.summary}`);
-  if (detail.failure) say(ctx, `failed: ${detail.failure}`);
+  if (state.summary) say(ctx, verdictLine(state));
+  if (detail.failure) say(ctx, `failed: ${displayText(detail.failure, 600)}`);
   for (const p of state.pending)
     say(
       ctx,
       `pending: ${p.actionId} ${p.operation} ${formatAmount(p.params)} tier=${p.tier} deadline ${relativeTime(p.deadline)}`,
     );
   say(ctx, '');
-  say(
-    ctx,
-    table(detail.observations, [
-      { header: '#', value: (o) => o.seq },
-      { header: 'at', value: (o) => o.at.slice(11, 23) },
-      { header: 'kind', value: (o) => o.kind },
-      { header: 'summary', value: (o) => o.summary },
-    ]),
-  );
+  say(ctx, railTable(detail.observations));
   return detail;
 }
 

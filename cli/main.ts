@@ -61,7 +61,11 @@ export function buildProgram(): Command {
 
   registerApproverCommands(program);
   registerControlCommands(program, context, defaultUser);
-  registerPolicyCommands(program, () => cliConfig().catalogDir);
+  registerPolicyCommands(
+    program,
+    () => cliConfig().catalogDir,
+    () => cliConfig().enterpriseDb,
+  );
   registerAuditCommands(program);
   registerCodecCommands(program);
   return program;
@@ -91,7 +95,22 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Entry for bin/mandate.js: runs the program and exits with its code. */
+/**
+ * Entry for bin/mandate.js: runs the program and exits with its code — once stdout and stderr have
+ * flushed. Writes to a pipe are asynchronous, so exiting at once would cut large output (`--json | …`).
+ */
 export function run(): void {
-  void main(process.argv).then((code) => process.exit(code));
+  void main(process.argv).then(async (code) => {
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    process.exit(code);
+  });
+}
+
+/** Settles when everything written to the stream so far has been handed to the system. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.writableLength === 0) return resolve();
+    // An empty write completes after every write queued before it.
+    stream.write('', () => resolve());
+  });
 }

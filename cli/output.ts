@@ -1,3 +1,5 @@
+import { displayText } from '../core/format';
+
 /** Output helpers: human-readable tables by default, JSON with --json. */
 
 export interface Column<T> {
@@ -5,10 +7,10 @@ export interface Column<T> {
   value: (row: T) => string | number | boolean | undefined | null;
 }
 
-/** A plain-text table sized to its content. */
+/** A plain-text table sized to its content; a cell can never break its line (see `displayText`). */
 export function table<T>(rows: T[], columns: Column<T>[]): string {
   if (rows.length === 0) return '(none)';
-  const cells = rows.map((row) => columns.map((c) => String(c.value(row) ?? '')));
+  const cells = rows.map((row) => columns.map((c) => displayText(String(c.value(row) ?? ''), Infinity)));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i].length)));
   const line = (values: string[]) =>
     values

@@ -1,6 +1,9 @@
 import type { z } from 'zod';
 import type { PersonalDataMap } from '../core/personal-data';
 import { verifyGrant } from '../core/grant';
+import type { SubjectRef } from '../core/mission';
+import { subjectProblem } from './subject';
+import type { SubjectRows } from './subject';
 
 /**
  * A connector reaches one enterprise system. It declares every operation it offers,
@@ -27,7 +30,32 @@ export interface OperationSpec<P = unknown, R = unknown> {
    * retry of a committed action then returns it without needing a grant that may have expired since.
    */
   executed?(ctx: OperationContext): R | undefined;
+  /**
+   * How the params address rows of a mission's subject: param name → entity, e.g. `{orderId: 'order'}`
+   * (`{}` for data no subject owns). A mission with a subject may use only operations that declare it,
+   * and only on its subject's rows.
+   */
+  rows?: Readonly<Record<string, string>>;
+  /**
+   * Writes: the authoritative facts policy needs about this action (case status, order total, refunds
+   * already issued…), loaded from the system of record, never taken from the model's params. `names`
+   * lists them, so a policy that reads a fact the connector does not load fails at worker start.
+   */
+  facts?: { names: readonly string[]; load(params: P, ctx: OperationContext): Facts };
+  /**
+   * Writes: a dry run that throws a ConnectorError (`refused`, `not_found`) when the action could not
+   * run now, so no grant is ever minted for it.
+   */
+  validate?(params: P, ctx: OperationContext): void;
+  /**
+   * Writes: runs `fn` in one transaction with the effect: the re-check of the facts policy decided on
+   * (and the action ledger's record) commit or roll back with it.
+   */
+  transaction?<T>(fn: () => T): T;
 }
+
+/** Facts about an action, as policy sees them (`context.facts` in Cedar). */
+export type Facts = Record<string, string | number | boolean>;
 
 export interface OperationContext {
   missionId: string;
@@ -42,11 +70,23 @@ export interface OperationContext {
   grant?: { value: unknown; publicKeys: Record<string, string>; policyVersion: string };
   /** Set by runWrite once the grant verified. */
   grantId?: string;
+  /** The mission's subject: reads (and facts) are confined to its rows. */
+  subject?: SubjectRef;
+  /**
+   * Writes: asks policy again with the facts as they are inside the effect's transaction; a reason to
+   * refuse when they no longer support the decision the grant was minted on (e.g. a concurrent refund).
+   */
+  recheck?(facts: Facts): string | undefined;
 }
 
 export interface Connector {
   name: string;
   operations: Record<string, OperationSpec<never, unknown>>;
+  /**
+   * Subject types this connector can resolve: the rows (by entity) that belong to a subject, read
+   * from the system of record; undefined when no such subject exists.
+   */
+  subjects?: Record<string, (id: string, ctx: OperationContext) => SubjectRows | undefined>;
   close(): void;
 }
 
@@ -60,7 +100,11 @@ export class ConnectorError extends Error {
       | 'not_found'
       | 'not_a_read'
       | 'not_a_write'
-      | 'grant_refused',
+      | 'grant_refused'
+      /** The params address rows outside the mission's subject. */
+      | 'outside_subject'
+      /** The system of record says the action cannot run (dry run, or the re-check at execution). */
+      | 'refused',
   ) {
     super(message);
     this.name = 'ConnectorError';
@@ -87,7 +131,10 @@ export function runRead(
       'out_of_scope',
     );
   }
-  return spec.run(parseParams(spec, operation, params), ctx);
+  const parsed = parseParams(spec, operation, params);
+  const outside = ctx.subject && subjectProblem(connector, spec, operation, parsed, ctx.subject, ctx);
+  if (outside) throw new ConnectorError(outside, 'outside_subject');
+  return spec.run(parsed, ctx);
 }
 
 /** Runs a state-changing operation, only on a valid execution grant for exactly this action. */
@@ -107,10 +154,19 @@ export function runWrite(connector: Connector, operation: string, params: unknow
   );
   if (!verdict.ok)
     throw new ConnectorError(`${operation} refused: grant ${verdict.code}: ${verdict.message}`, 'grant_refused');
-  return spec.run(parseParams(spec, operation, params), { ...ctx, grantId: verdict.claims.grantId });
+  const parsed = parseParams(spec, operation, params);
+  const granted = { ...ctx, grantId: verdict.claims.grantId };
+  const act = () => {
+    // Policy decided on facts read earlier; inside the transaction they are read again and must still hold.
+    const problem = ctx.recheck && spec.facts && ctx.recheck(spec.facts.load(parsed, granted));
+    if (problem) throw new ConnectorError(`${operation} refused: ${problem}`, 'refused');
+    return spec.run(parsed, granted);
+  };
+  return spec.transaction ? spec.transaction(act) : act();
 }
 
-function specFor(connector: Connector, operation: string): OperationSpec<never, unknown> {
+/** The operation's spec, or a ConnectorError naming the operations the connector offers. */
+export function specFor(connector: Connector, operation: string): OperationSpec<never, unknown> {
   const spec = Object.prototype.hasOwnProperty.call(connector.operations, operation)
     ? connector.operations[operation]
     : undefined;
@@ -124,7 +180,8 @@ function specFor(connector: Connector, operation: string): OperationSpec<never, 
   return spec;
 }
 
-function parseParams(spec: OperationSpec<never, unknown>, operation: string, params: unknown): never {
+/** The params as the operation's schema parses them, or a ConnectorError naming every problem. */
+export function parseParams(spec: OperationSpec<never, unknown>, operation: string, params: unknown): never {
   const result = spec.params.safeParse(params);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Connector, OperationContext, OperationSpec } from './connector';
+import type { Connector, Facts, OperationContext, OperationSpec } from './connector';
 import { ConnectorError } from './connector';
 
 /**
@@ -52,6 +52,9 @@ export function createEnterpriseDb(path: string): Connector & { db: Database.Dat
     'SELECT refund_id, amount_cents, created_at FROM refunds WHERE order_id = ? ORDER BY created_at',
   );
   const refundByKey = db.prepare('SELECT * FROM refunds WHERE action_key = ?');
+  const caseRow = db.prepare('SELECT case_id, order_id, customer_id, status FROM cases WHERE case_id = ?');
+  const customerCases = db.prepare('SELECT case_id, order_id FROM cases WHERE customer_id = ?');
+  const customerOrders = db.prepare('SELECT order_id FROM orders WHERE customer_id = ?');
   const insertRefund = db.prepare(
     `INSERT INTO refunds (refund_id, order_id, case_id, amount_cents, currency, reason, action_key, mission_id, created_at)
      VALUES (@refundId, @orderId, @caseId, @amountCents, @currency, @reason, @actionKey, @missionId, @createdAt)`,
@@ -81,19 +84,46 @@ export function createEnterpriseDb(path: string): Connector & { db: Database.Dat
       throw new ConnectorError(`refunds.issue refused: grant ${ctx.grantId} was already used`, 'grant_refused');
     }
     useGrant.run(ctx.grantId, actionKey, ctx.now.toISOString());
-    const order = getOrder.get(p.orderId) as { total_cents: number; currency: string } | undefined;
-    if (!order) throw new ConnectorError(`order ${p.orderId} does not exist`, 'not_found');
-    if (order.currency !== p.currency) {
-      throw new ConnectorError(`order ${p.orderId} is in ${order.currency}, not ${p.currency}`, 'invalid_params');
-    }
-    const refunded = (getRefunds.all(p.orderId) as { amount_cents: number }[]).reduce((s, r) => s + r.amount_cents, 0);
-    if (refunded + p.amountCents > order.total_cents) {
-      throw new ConnectorError(`refund would exceed order ${p.orderId}'s total`, 'invalid_params');
-    }
+    checkRefund(p);
     const refundId = `RF-${randomUUID().slice(0, 8).toUpperCase()}`;
     insertRefund.run({ ...p, refundId, actionKey, missionId: ctx.missionId, createdAt: ctx.now.toISOString() });
     return { refundId, orderId: p.orderId, amountCents: p.amountCents, alreadyExecuted: false };
   });
+
+  type OrderRow = { order_id: string; customer_id: string; placed_at: string; total_cents: number; currency: string };
+  const refundedOn = (order: string) =>
+    (getRefunds.all(order) as { amount_cents: number }[]).reduce((sum, r) => sum + r.amount_cents, 0);
+
+  /** What the system of record needs for a refund to run at all (also checked again inside the write). */
+  function checkRefund(p: RefundParams): void {
+    if (!caseRow.get(p.caseId)) throw new ConnectorError(`case ${p.caseId} does not exist`, 'not_found');
+    const order = getOrder.get(p.orderId) as OrderRow | undefined;
+    if (!order) throw new ConnectorError(`order ${p.orderId} does not exist`, 'not_found');
+    if (order.currency !== p.currency) {
+      throw new ConnectorError(`order ${p.orderId} is in ${order.currency}, not ${p.currency}`, 'refused');
+    }
+    if (refundedOn(p.orderId) + p.amountCents > order.total_cents) {
+      throw new ConnectorError(`refund would exceed order ${p.orderId}'s total`, 'refused');
+    }
+  }
+
+  /** The facts the refund policy decides on, from the system of record (never from the model's params). */
+  function refundFacts(p: RefundParams, ctx: OperationContext): Facts {
+    const kase = caseRow.get(p.caseId) as { status: string; customer_id: string } | undefined;
+    if (!kase) throw new ConnectorError(`case ${p.caseId} does not exist`, 'not_found');
+    const order = getOrder.get(p.orderId) as OrderRow | undefined;
+    if (!order) throw new ConnectorError(`order ${p.orderId} does not exist`, 'not_found');
+    const refunds = getRefunds.all(p.orderId) as { amount_cents: number }[];
+    return {
+      caseStatus: kase.status,
+      customerId: order.customer_id,
+      orderAgeDays: Math.floor((ctx.now.getTime() - Date.parse(order.placed_at)) / DAY_MS),
+      orderTotalCents: order.total_cents,
+      orderCurrency: order.currency,
+      refundedCents: refunds.reduce((sum, r) => sum + r.amount_cents, 0),
+      refundCount: refunds.length,
+    };
+  }
 
   const operations: Record<string, OperationSpec<never, unknown>> = {
     'cases.get': op({
@@ -109,6 +139,7 @@ export function createEnterpriseDb(path: string): Connector & { db: Database.Dat
         subject: 'free_text',
         description: 'free_text',
       },
+      rows: { caseId: 'case' },
       run: ({ caseId: id }) => {
         const row = getCase.get(id) as Record<string, string | number> | undefined;
         if (!row) throw new ConnectorError(`case ${id} does not exist`, 'not_found');
@@ -136,6 +167,7 @@ export function createEnterpriseDb(path: string): Connector & { db: Database.Dat
       description: 'An order with its payments and age in days',
       params: z.object({ orderId }).strict(),
       personalData: { 'payments.card_number': 'payment' },
+      rows: { orderId: 'order' },
       run: ({ orderId: id }, ctx) => {
         const row = getOrder.get(id) as Record<string, string | number> | undefined;
         if (!row) throw new ConnectorError(`order ${id} does not exist`, 'not_found');
@@ -157,6 +189,7 @@ export function createEnterpriseDb(path: string): Connector & { db: Database.Dat
       scope: 'refunds:read',
       description: 'Refunds already issued on an order',
       params: z.object({ orderId }).strict(),
+      rows: { orderId: 'order' },
       run: ({ orderId: id }) => {
         const items = getRefunds.all(id) as { amount_cents: number }[];
         return { orderId: id, count: items.length, totalCents: items.reduce((s, r) => s + r.amount_cents, 0), items };
@@ -167,6 +200,22 @@ export function createEnterpriseDb(path: string): Connector & { db: Database.Dat
       scope: 'refunds:write',
       description: 'Issue a refund on an order (idempotent per mission action)',
       params: RefundParams,
+      rows: { orderId: 'order', caseId: 'case' },
+      facts: {
+        names: [
+          'caseStatus',
+          'customerId',
+          'orderAgeDays',
+          'orderTotalCents',
+          'orderCurrency',
+          'refundedCents',
+          'refundCount',
+        ],
+        load: refundFacts,
+      },
+      validate: (p: RefundParams) => checkRefund(p),
+      // Immediate: the write lock is taken first, so concurrent refunds on an order are serialised.
+      transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
       run: (p: RefundParams, ctx) => issueRefund(p, ctx),
       executed: (ctx) => {
         const row = refundByKey.get(`${ctx.missionId}/${ctx.actionId}`) as
@@ -183,5 +232,23 @@ export function createEnterpriseDb(path: string): Connector & { db: Database.Dat
     }),
   };
 
-  return { name: 'enterprise-db', operations, db, close: () => db.close() };
+  /** Subjects of missions on this system: a support case (its case, order and customer), or a customer. */
+  const subjects: Connector['subjects'] = {
+    case: (id) => {
+      const row = caseRow.get(id) as { case_id: string; order_id: string; customer_id: string } | undefined;
+      return row && { case: [row.case_id], order: [row.order_id], customer: [row.customer_id] };
+    },
+    customer: (id) => {
+      const cases = customerCases.all(id) as { case_id: string; order_id: string }[];
+      const orders = (customerOrders.all(id) as { order_id: string }[]).map((o) => o.order_id);
+      if (cases.length === 0 && orders.length === 0) return undefined;
+      return {
+        customer: [id],
+        case: cases.map((c) => c.case_id),
+        order: [...new Set([...orders, ...cases.map((c) => c.order_id)])],
+      };
+    },
+  };
+
+  return { name: 'enterprise-db', operations, subjects, db, close: () => db.close() };
 }

@@ -34,11 +34,24 @@ export interface PolicyDecision {
   errors: string[];
 }
 
+/**
+ * The checks around policy that can deny an action by themselves: the operation's params schema, the
+ * mission's subject (the action's rows must be the subject's), the facts the connector loads from the
+ * system of record, and the connector's dry run (`validate`).
+ */
+export type DecisionCheck = 'params' | 'subject' | 'facts' | 'validate';
+
 /** A decision as the workflow receives it: bound to the exact action it was made for. */
 export interface BoundDecision extends PolicyDecision {
   /** sha256 of the canonical JSON of {operation, params}. */
   paramsHash: string;
   engine: 'cedar' | 'rules';
+  /** Set when a check around policy denied the action (then `ruleIds` is empty and `reasons` say why). */
+  check?: DecisionCheck;
+  /** The authoritative facts policy saw, loaded from the system of record (never from the model's params). */
+  facts?: Record<string, unknown>;
+  /** The rolling aggregates of the action ledger policy saw (`context.aggregates`), when the definition declares any. */
+  aggregates?: Record<string, number>;
 }
 
 export const OBSERVATION_KINDS = [
@@ -55,6 +68,8 @@ export const OBSERVATION_KINDS = [
   'approval_escalated',
   'control_refused',
   'grant',
+  /** An action policy allowed (and people approved) was refused afterwards: the dry run before the grant, or the re-check in the effect's transaction. */
+  'action_refused',
   'execution',
   'paused',
   'resumed',
@@ -64,18 +79,30 @@ export const OBSERVATION_KINDS = [
 ] as const;
 export type ObservationKind = (typeof OBSERVATION_KINDS)[number];
 
-/** One entry of the Explain rail. */
+/**
+ * One entry of the Explain rail. `summary` is the system's own line; anything the model wrote (its
+ * observations, a rationale, its finish summary) is kept apart in `modelText`, which every view shows
+ * labelled as the model's and escaped (no newlines, control characters or bidirectional overrides).
+ */
 export interface Observation {
   seq: number;
   at: string;
   kind: ObservationKind;
   summary: string;
+  /** Model-authored text (untrusted data, bounded by the step schema); absent on purely system lines. */
+  modelText?: string;
   detail?: Record<string, unknown>;
 }
 
-/** Final states a mission can close in. */
+/**
+ * Final states a mission can close in: the system's account of what happened, never the model's.
+ * A mission that executed anything closes `completed` (it finished) or `completed_with_refusals` (a
+ * later proposal was denied or rejected), or `halted` / `over_budget` / `failed` with the executed
+ * list; `declined`, `denied` and `rejected` mean nothing was executed.
+ */
 export const MISSION_VERDICTS = [
   'completed',
+  'completed_with_refusals',
   'declined',
   'rejected',
   'denied',
@@ -293,6 +320,8 @@ export interface CarriedState {
   stepIndex: number;
   actionCount: number;
   executedActions: string[];
+  /** Proposals refused so far (absent in runs carried before verdicts listed them). */
+  refused?: RefusedAction[];
   usage: { inputTokens: number; outputTokens: number; costUsd: number };
   context: Record<string, unknown>;
   /** Which operation filled each read context entry (`as` → operation): it declares their personal data. */
@@ -304,11 +333,34 @@ export interface CarriedState {
   controls: AppliedControl[];
 }
 
+/** A proposal that did not execute: denied by policy or a check, refused later, or rejected by people. */
+export interface RefusedAction {
+  actionId: string;
+  operation: string;
+  by: 'policy' | 'check' | 'approvers';
+  reason: string;
+}
+
+/** What the model said when it finished, as against what the system saw happen. */
+export interface FinishClaim {
+  /** The verdict the model claimed. */
+  verdict: 'completed' | 'declined';
+  /** False when the claim is contradicted by what executed (e.g. "completed" with nothing executed). */
+  verified: boolean;
+}
+
 export interface MissionResult {
   missionId: string;
   verdict: MissionVerdict;
+  /** The system's summary, or for a mission the model finished, the model's own (see `claim`). */
   summary: string;
+  /** Who wrote `summary` (absent in early histories: read as the system). */
+  summaryBy?: 'model' | 'system';
+  /** The model's finish claim, when the model finished the mission. */
+  claim?: FinishClaim;
   executedActions: string[];
+  /** Proposals that did not execute, and why (absent in early histories). */
+  refused?: RefusedAction[];
   /** What the approval gate settled for each action that needed approval (absent in early histories). */
   settled?: ApprovalOutcome[];
   /** Controls the mission applied (absent in early histories). */
@@ -326,6 +378,8 @@ export interface MissionStateView {
   settled: ApprovalOutcome[];
   verdict?: MissionVerdict;
   summary?: string;
+  summaryBy?: 'model' | 'system';
+  claim?: FinishClaim;
   paused: boolean;
   halted: boolean;
 }

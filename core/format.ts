@@ -34,3 +34,24 @@ export function relativeTime(iso: string | undefined, now = Date.now(), pastPref
   const ms = Date.parse(iso) - now;
   return ms > 0 ? `in ${formatDuration(ms)}` : `${pastPrefix}${formatDuration(ms)} ago`;
 }
+
+/**
+ * Characters that could make data pose as layout on a person's screen: C0/C1 controls (newlines
+ * included), bidirectional embeddings, overrides and isolates, invisible separators and joiners.
+ */
+const UNSAFE_TEXT =
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g;
+const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Text from a model or an integration, made safe to show on one line: every control, bidirectional or
+ * invisible formatting character becomes a visible escape (`\n`, `\u202e`), and the text is bounded to
+ * `max` characters (saying how many were left out). Shown labelled as data, it cannot forge a line.
+ */
+export function displayText(text: string, max = 1000): string {
+  const safe = text.replace(
+    UNSAFE_TEXT,
+    (c) => NAMED_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return safe.length <= max ? safe : `${safe.slice(0, max)}… (${safe.length - max} more characters)`;
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AggregateSpec } from './aggregates';
 import { PersonalDataMap } from './personal-data';
 
 /**
@@ -13,6 +14,7 @@ export type DataClass = (typeof DATA_CLASSES)[number];
 const identifier = z.string().regex(/^[a-z][a-z0-9-]*$/, 'lower-case letters, digits and dashes');
 const operationName = z
   .string()
+  .max(100)
   .regex(/^[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)+$/, 'dotted name such as refunds.issue');
 export const JsonObject = z.record(z.string(), z.unknown());
 
@@ -59,6 +61,14 @@ export function ladderFor(approval: ApprovalPolicy, tier: string): LadderStep[] 
   return approval.ladders[tier] ?? [{ roles: [tier], quorum: 1, timeoutSeconds: approval.timeoutSeconds }];
 }
 
+/**
+ * The mission's subject: a `type` the definition's connector knows (it resolves the subject's rows from
+ * the system of record) and the `input` field holding its id. How each operation's rows relate to a
+ * subject (an order of the case, the case's customer) is declared by the connector, per operation.
+ */
+export const MissionSubject = z.object({ type: identifier, input: z.string().min(1) }).strict();
+export type MissionSubject = z.infer<typeof MissionSubject>;
+
 export const MissionDefinition = z
   .object({
     type: identifier,
@@ -86,6 +96,25 @@ export const MissionDefinition = z
       })
       .strict(),
 
+    /**
+     * The mission's subject: whose rows it may touch (for refunds, the support case named in the input).
+     * Reads and actions are confined to the rows the connector relates to it (row-level scopes).
+     */
+    subject: MissionSubject.optional(),
+    /**
+     * History-aware policy: the rolling aggregates of the action ledger the policy reads
+     * (`context.aggregates`), and the fact that holds the customer key the `customer` aggregates group by.
+     */
+    history: z
+      .object({
+        customerFact: z.string().min(1).optional(),
+        aggregates: z
+          .array(AggregateSpec)
+          .min(1)
+          .refine((list) => new Set(list.map((a) => a.name)).size === list.length, 'aggregate names are unique'),
+      })
+      .strict()
+      .optional(),
     /** Read scopes the mission may use. The model cannot widen them. */
     scopes: z.array(z.string().regex(/^[a-z]+:read$/)).min(1),
     /** State-changing operations the mission may propose. Anything else is denied. */
@@ -112,6 +141,40 @@ export const MissionDefinition = z
   .strict();
 export type MissionDefinition = z.infer<typeof MissionDefinition>;
 
+/** One mission's subject: its type and id (e.g. case CASE-1001). */
+export interface SubjectRef {
+  type: string;
+  id: string;
+}
+
+/** The subject of a mission with this input, or undefined when the definition names none. */
+export function subjectOf(
+  definition: Pick<MissionDefinition, 'subject'>,
+  input: Record<string, unknown>,
+): SubjectRef | undefined {
+  if (!definition.subject) return undefined;
+  const id = input[definition.subject.input];
+  return { type: definition.subject.type, id: typeof id === 'string' ? id : String(id ?? '') };
+}
+
+/**
+ * Bounds on everything a model writes: a reply over them is invalid and re-asked like any other,
+ * so no model-authored field can grow the history or a person's screen without limit.
+ */
+export const MODEL_TEXT_LIMITS = {
+  observation: 2000,
+  observations: 20,
+  rationale: 2000,
+  summary: 2000,
+  /** Serialised params of one read or proposal. */
+  paramsBytes: 8192,
+} as const;
+
+const BoundedParams = JsonObject.refine(
+  (params) => JSON.stringify(params).length <= MODEL_TEXT_LIMITS.paramsBytes,
+  `params must serialise to at most ${MODEL_TEXT_LIMITS.paramsBytes} characters`,
+);
+
 /** Context entries the mission keeps itself; a read cannot overwrite them. */
 export const RESERVED_CONTEXT_NAMES: readonly string[] = ['input', 'lastAction'];
 
@@ -119,25 +182,35 @@ export const ReadStep = z
   .object({
     kind: z.literal('read'),
     operation: operationName,
-    params: JsonObject,
+    params: BoundedParams,
     /** Name under which the result is kept in the mission context (never one the mission itself keeps). */
     as: z
       .string()
+      .max(64)
       .regex(/^[a-zA-Z][a-zA-Z0-9_]*$/)
       .refine((name) => !RESERVED_CONTEXT_NAMES.includes(name), 'is reserved for the mission (input, lastAction)'),
   })
   .strict();
 export const ProposeStep = z
-  .object({ kind: z.literal('propose'), operation: operationName, params: JsonObject, rationale: z.string().min(1) })
+  .object({
+    kind: z.literal('propose'),
+    operation: operationName,
+    params: BoundedParams,
+    rationale: z.string().min(1).max(MODEL_TEXT_LIMITS.rationale),
+  })
   .strict();
 export const FinishStep = z
-  .object({ kind: z.literal('finish'), verdict: z.enum(['completed', 'declined']), summary: z.string().min(1) })
+  .object({
+    kind: z.literal('finish'),
+    verdict: z.enum(['completed', 'declined']),
+    summary: z.string().min(1).max(MODEL_TEXT_LIMITS.summary),
+  })
   .strict();
 
 /** What one reasoning step returns: what it noticed and what to do next. */
 export const ReasoningStep = z
   .object({
-    observations: z.array(z.string().max(2000)).max(20),
+    observations: z.array(z.string().max(MODEL_TEXT_LIMITS.observation)).max(MODEL_TEXT_LIMITS.observations),
     next: z.discriminatedUnion('kind', [ReadStep, ProposeStep, FinishStep]),
   })
   .strict();

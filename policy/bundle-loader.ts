@@ -1,7 +1,7 @@
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { SchemaJson, Type, ValidationError } from '@cedar-policy/cedar-wasm/nodejs';
 import { hashJson, sha256Hex } from '../core/hash';
-import { buildEntities, NAMESPACE } from './cedar-request';
+import { buildEntities, NAMESPACE, SYSTEM_CONTEXT_RECORDS } from './cedar-request';
 import { readPolicyFile, type LocatedPolicy } from './policy-file';
 import { issueFromCedar, normalizeNewlines } from './source-text';
 import {
@@ -22,6 +22,12 @@ export interface BundleRuntime {
   policiesById: ReadonlyMap<string, LoadedPolicy>;
   /** Declared context attribute names per action id (operation). */
   actionContexts: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * Per action id, the members declared for each record-typed context attribute the system fills
+   * (`facts`, `aggregates`): the request keeps exactly those, and the worker checks at start that
+   * someone supplies each of them.
+   */
+  actionRecords: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>>;
 }
 
 const runtimes = new WeakMap<PolicyBundle, BundleRuntime>();
@@ -85,7 +91,7 @@ export function loadPolicyBundle(input: LoadPolicyBundleInput): PolicyBundle {
     policySetId: `${preparseId}/policies`,
     schemaName: `${preparseId}/schema`,
     policiesById: new Map(loaded.map((p) => [p.id, p])),
-    actionContexts: actionContexts(schemaText),
+    ...actionContexts(schemaText),
   };
   for (const answer of [
     cedar.preparseSchema(runtime.schemaName, schemaText),
@@ -137,22 +143,34 @@ function validateStrictly(
 }
 
 /** Context attribute names the schema declares for each action of the `Mandate` namespace. */
-function actionContexts(schemaText: string): Map<string, ReadonlySet<string>> {
+function actionContexts(schemaText: string): Pick<BundleRuntime, 'actionContexts' | 'actionRecords'> {
   const answer = cedar.schemaToJsonWithResolvedTypes(schemaText);
   if (answer.type === 'failure') throw new Error(answer.errors.map((e) => e.message).join('; '));
-  const actions = answer.json[NAMESPACE]?.actions ?? {};
-  return new Map(
-    Object.entries(actions).map(([id, action]) => [id, attributeNames(answer.json, action.appliesTo?.context)]),
-  );
+  const actions = Object.entries(answer.json[NAMESPACE]?.actions ?? {});
+  const records = (type: Type<string> | undefined) => {
+    const members = attributes(answer.json, type);
+    const out = new Map<string, ReadonlySet<string>>();
+    for (const name of SYSTEM_CONTEXT_RECORDS) {
+      if (members.has(name)) out.set(name, new Set(attributes(answer.json, members.get(name)).keys()));
+    }
+    return out;
+  };
+  return {
+    actionContexts: new Map(
+      actions.map(([id, action]) => [id, new Set(attributes(answer.json, action.appliesTo?.context).keys())]),
+    ),
+    actionRecords: new Map(actions.map(([id, action]) => [id, records(action.appliesTo?.context)])),
+  };
 }
 
-function attributeNames(json: SchemaJson<string>, type: Type<string> | undefined, depth = 0): Set<string> {
-  const shape = type as { type?: string; attributes?: Record<string, unknown> } | undefined;
-  if (!shape?.type) return new Set();
-  if (shape.type === 'Record') return new Set(Object.keys(shape.attributes ?? {}));
+/** The attributes of a record type (following common types), with their types. */
+function attributes(json: SchemaJson<string>, type: Type<string> | undefined, depth = 0): Map<string, Type<string>> {
+  const shape = type as { type?: string; attributes?: Record<string, Type<string>> } | undefined;
+  if (!shape?.type) return new Map();
+  if (shape.type === 'Record') return new Map(Object.entries(shape.attributes ?? {}));
   // A common type, e.g. `context: RefundContext`, appears as {"type": "Mandate::RefundContext"}.
   const cut = shape.type.lastIndexOf('::');
   const [namespace, name] = cut === -1 ? ['', shape.type] : [shape.type.slice(0, cut), shape.type.slice(cut + 2)];
   const common = json[namespace]?.commonTypes?.[name];
-  return common && depth < 8 ? attributeNames(json, common, depth + 1) : new Set();
+  return common && depth < 8 ? attributes(json, common, depth + 1) : new Map();
 }

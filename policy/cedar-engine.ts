@@ -46,7 +46,8 @@ function decideOrThrow(bundle: PolicyBundle, request: PolicyRequest, policyVersi
   const operation = (request as Partial<PolicyRequest> | undefined)?.action?.operation;
   const declared = typeof operation === 'string' ? runtime.actionContexts.get(operation) : undefined;
   // Every policy is validated against the schema, so none can permit an operation the schema lacks.
-  const built = buildCedarRequest(request, declared ?? new Set());
+  const records = typeof operation === 'string' ? runtime.actionRecords.get(operation) : undefined;
+  const built = buildCedarRequest(request, declared ?? new Set(), records);
   if (!built.ok) return deny(policyVersion, [], [built.reason], [built.reason]);
   if (!declared) {
     return deny(policyVersion, [], [`operation "${operation}" is not an action of the policy schema; ${DEFAULT_DENY}`]);

@@ -14,6 +14,10 @@
  * The context passed to Cedar keeps only the attributes the schema declares for the action: strict validation
  * guarantees that no policy reads anything else, and the workflow may send context a mission does not use.
  * A param and a context field with the same name must agree, or the request is refused.
+ *
+ * `context.facts` (what the connector loaded from the system of record) and `context.aggregates` (rolling
+ * figures from the action ledger) are filled by the system only: params may not name them, and only their
+ * members the schema declares reach Cedar.
  */
 import type { CedarValueJson, Context, EntityJson, EntityUid } from '@cedar-policy/cedar-wasm/nodejs';
 import { z } from 'zod';
@@ -28,6 +32,9 @@ const MISSION = `${NAMESPACE}::Mission`;
 const ACTION = `${NAMESPACE}::Action`;
 /** Deeper params are not something a policy should be reading; bounding depth also bounds recursion. */
 const MAX_DEPTH = 16;
+/** Context attributes the system fills as records; a param of that name is refused. */
+export const SYSTEM_CONTEXT_RECORDS = ['facts', 'aggregates'] as const;
+const SYSTEM_RECORD_NAMES: ReadonlySet<string> = new Set(SYSTEM_CONTEXT_RECORDS);
 /** Keys that Cedar's JSON format reads as entity references or extension values, not as record members. */
 const RESERVED_KEYS = new Set(['__entity', '__extn', '__expr']);
 
@@ -62,7 +69,11 @@ export type BuiltRequest = { ok: true; parts: CedarRequestParts } | { ok: false;
  * Builds the Cedar request. `declaredContext` lists the context attributes the schema declares for the
  * operation (see the module comment).
  */
-export function buildCedarRequest(request: unknown, declaredContext: ReadonlySet<string>): BuiltRequest {
+export function buildCedarRequest(
+  request: unknown,
+  declaredContext: ReadonlySet<string>,
+  declaredRecords: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
+): BuiltRequest {
   const parsed = policyRequestSchema.safeParse(request);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`);
@@ -76,8 +87,13 @@ export function buildCedarRequest(request: unknown, declaredContext: ReadonlySet
   ];
   try {
     for (const [from, record] of sources) {
-      for (const [key, raw] of Object.entries(record)) {
-        if (raw === undefined) continue;
+      for (const [key, given] of Object.entries(record)) {
+        if (given === undefined) continue;
+        if (SYSTEM_RECORD_NAMES.has(key) && from === 'params') {
+          return { ok: false, reason: `params.${key} is reserved for what the system supplies; refusing` };
+        }
+        const members = SYSTEM_RECORD_NAMES.has(key) ? declaredRecords.get(key) : undefined;
+        const raw = members ? only(given, members) : given;
         // Every value must be representable, declared or not: an odd param is a reason to stop, not to skip.
         const value = toCedarValue(raw, `${from}.${key}`, 0);
         const seen = merged.get(key);
@@ -96,6 +112,12 @@ export function buildCedarRequest(request: unknown, declaredContext: ReadonlySet
     if (declaredContext.has(key)) context[key] = key === 'now' ? cedarDatetime(req.context.now) : value;
   }
   return { ok: true, parts: { ...requestUids(req), context, entities: buildEntities(req) } };
+}
+
+/** The members of a system record the schema declares (an absent one is left absent: Cedar then refuses). */
+function only(value: unknown, members: ReadonlySet<string>): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([name]) => members.has(name)));
 }
 
 /** The principal, action and resource of a request. */

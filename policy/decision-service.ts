@@ -8,6 +8,7 @@ import type { MissionDefinition } from '../core/mission';
 import { decideByRules } from './rules';
 import { decide, loadPolicyBundle } from './cedar-engine';
 import type { PolicyBundle } from './cedar-engine';
+import { bundleRuntime } from './bundle-loader';
 
 /**
  * The decision service: turns a proposed action into allow | require_approval(tier) | deny, bound
@@ -21,6 +22,10 @@ export interface DecisionRequest {
   /** Actions already executed in this mission. */
   priorActions: number;
   now: Date;
+  /** Facts about the action from the system of record (`context.facts`), loaded by the connector. */
+  facts?: Record<string, unknown>;
+  /** Rolling aggregates of the action ledger (`context.aggregates`), as the definition declares them. */
+  aggregates?: Record<string, number>;
 }
 
 export class DecisionService {
@@ -48,6 +53,21 @@ export class DecisionService {
       );
     }
     return new DecisionService(bundles);
+  }
+
+  /**
+   * The members of `context.facts` (or another system record) the mission's policy declares for an
+   * operation: what someone must supply. Empty when the policy reads none.
+   */
+  declaredRecord(type: string, operation: string, record: 'facts' | 'aggregates'): string[] {
+    const bundle = this.bundles.get(type);
+    const runtime = bundle && bundleRuntime(bundle);
+    return [...(runtime?.actionRecords.get(operation)?.get(record) ?? [])].sort();
+  }
+
+  /** Approval tiers of a mission type's policy, lowest first. */
+  tiersOf(type: string): readonly string[] {
+    return this.bundles.get(type)?.tiers ?? [];
   }
 
   /** The loaded Cedar bundle of a mission type (benchmarks and `mandate policy` use it). */
@@ -100,8 +120,19 @@ export class DecisionService {
       agent: definition.type,
       onBehalfOf: request.initiator,
       action: { actionId: action.actionId, operation: action.operation, params: action.params },
-      context: { now: request.now.toISOString(), priorActions: request.priorActions },
+      context: {
+        now: request.now.toISOString(),
+        priorActions: request.priorActions,
+        ...(request.facts ? { facts: request.facts } : {}),
+        ...(request.aggregates ? { aggregates: request.aggregates } : {}),
+      },
     });
-    return { ...decision, paramsHash, engine: 'cedar' };
+    return {
+      ...decision,
+      paramsHash,
+      engine: 'cedar',
+      ...(request.facts ? { facts: request.facts } : {}),
+      ...(request.aggregates ? { aggregates: request.aggregates } : {}),
+    };
   }
 }

@@ -1,5 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { classifyProviderError, parseModelJson, truncate } from './errors';
+import { classifyProviderError, readModelJson, truncate } from './errors';
 import { STEP_TOOL_NAME, buildStepPrompt, stepSchemaFor } from './prompt';
 import type { ReasoningProvider, ReasoningReply, ReasoningRequest } from './provider';
 import { ProviderError } from './provider';
@@ -73,29 +73,25 @@ export class AnthropicProvider implements ReasoningProvider {
       });
     }
 
+    const usage = { inputTokens: message.usage?.input_tokens ?? 0, outputTokens: message.usage?.output_tokens ?? 0 };
     if (message.stop_reason === 'max_tokens') {
-      throw new ProviderError(`${this.id} ran out of output tokens before finishing the step`, false);
+      const invalid = `${this.id} ran out of output tokens before finishing the step: reply with a shorter step`;
+      return { step: undefined, usage, invalid };
     }
     const toolUse = message.content.find(
       (block): block is Anthropic.ToolUseBlock => block.type === 'tool_use' && block.name === STEP_TOOL_NAME,
     );
-    let step: unknown;
-    if (toolUse) {
-      // The API sends the input as a JSON object; some gateways relay it as a JSON string.
-      step = typeof toolUse.input === 'string' ? parseModelJson(this.id, toolUse.input, 'tool input') : toolUse.input;
-    } else {
+    if (!toolUse) {
       const text = message.content
         .map((block) => (block.type === 'text' ? block.text : ''))
         .join('')
         .trim();
-      throw new ProviderError(
-        `${this.id} did not call the ${STEP_TOOL_NAME} tool; it returned: ${truncate(text || '(no content)', 300)}`,
-        false,
-      );
+      const invalid = `${this.id} did not call the ${STEP_TOOL_NAME} tool; it returned: ${truncate(text || '(no content)', 300)}`;
+      return { step: undefined, usage, invalid };
     }
-    return {
-      step,
-      usage: { inputTokens: message.usage?.input_tokens ?? 0, outputTokens: message.usage?.output_tokens ?? 0 },
-    };
+    // The API sends the input as a JSON object; some gateways relay it as a JSON string.
+    if (typeof toolUse.input !== 'string') return { step: toolUse.input, usage };
+    const read = readModelJson(this.id, toolUse.input, 'tool input');
+    return 'invalid' in read ? { step: undefined, usage, invalid: read.invalid } : { step: read.step, usage };
   }
 }

@@ -132,14 +132,21 @@ export function classifyProviderError(err: unknown, ctx: ClassifyContext): Provi
   });
 }
 
-/** Parses a model's JSON reply; anything else is a non-retryable failure that shows what came back. */
-export function parseModelJson(provider: string, text: string | null | undefined, what = 'content'): unknown {
+/**
+ * Reads a model's JSON reply. A reply that is not JSON is an invalid reply like a schema-invalid one:
+ * the router re-asks with `invalid` as feedback (showing the start of what came back), then fails.
+ */
+export function readModelJson(
+  provider: string,
+  text: string | null | undefined,
+  what = 'content',
+): { step: unknown } | { invalid: string } {
   if (text === null || text === undefined || text.trim() === '') {
-    throw new ProviderError(`${provider} returned empty ${what} instead of a JSON reasoning step`, false);
+    return { invalid: `${provider} returned empty ${what} instead of a JSON reasoning step` };
   }
   try {
-    return JSON.parse(text);
+    return { step: JSON.parse(text) };
   } catch {
-    throw new ProviderError(`${provider} returned ${what} that is not valid JSON: ${truncate(text, 300)}`, false);
+    return { invalid: `${provider} returned ${what} that is not valid JSON: ${truncate(text, 300)}` };
   }
 }

@@ -1,6 +1,6 @@
 import { Ollama } from 'ollama';
 import type { ChatResponse } from 'ollama';
-import { classifyProviderError, parseModelJson } from './errors';
+import { classifyProviderError, readModelJson } from './errors';
 import { buildStepPrompt, stepSchemaFor } from './prompt';
 import type { ReasoningProvider, ReasoningReply, ReasoningRequest } from './provider';
 
@@ -62,9 +62,8 @@ export class OllamaProvider implements ReasoningProvider {
         secrets: [apiKey],
       });
     }
-    return {
-      step: parseModelJson(this.id, response.message?.content),
-      usage: { inputTokens: response.prompt_eval_count ?? 0, outputTokens: response.eval_count ?? 0 },
-    };
+    const usage = { inputTokens: response.prompt_eval_count ?? 0, outputTokens: response.eval_count ?? 0 };
+    const read = readModelJson(this.id, response.message?.content);
+    return 'invalid' in read ? { step: undefined, usage, invalid: read.invalid } : { step: read.step, usage };
   }
 }

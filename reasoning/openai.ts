@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { classifyProviderError, parseModelJson } from './errors';
+import { classifyProviderError, readModelJson } from './errors';
 import { STEP_TOOL_NAME, buildStepPrompt, decodeStringParams, stepSchemaFor } from './prompt';
 import type { ReasoningProvider, ReasoningReply, ReasoningRequest } from './provider';
 import { ProviderError } from './provider';
@@ -71,17 +71,19 @@ export class OpenAIProvider implements ReasoningProvider {
     if (choice.message.refusal) {
       throw new ProviderError(`${this.id} refused the step: ${choice.message.refusal.slice(0, 300)}`, false);
     }
-    if (choice.finish_reason === 'length') {
-      throw new ProviderError(`${this.id} ran out of output tokens before finishing the step`, false);
-    }
-    const decoded = decodeStringParams(parseModelJson(this.id, choice.message.content));
-    if ('error' in decoded) throw new ProviderError(`${this.id} returned an unusable step: ${decoded.error}`, false);
-    return {
-      step: decoded.step,
-      usage: {
-        inputTokens: completion.usage?.prompt_tokens ?? 0,
-        outputTokens: completion.usage?.completion_tokens ?? 0,
-      },
+    const usage = {
+      inputTokens: completion.usage?.prompt_tokens ?? 0,
+      outputTokens: completion.usage?.completion_tokens ?? 0,
     };
+    if (choice.finish_reason === 'length') {
+      const invalid = `${this.id} ran out of output tokens before finishing the step: reply with a shorter step`;
+      return { step: undefined, usage, invalid };
+    }
+    const read = readModelJson(this.id, choice.message.content);
+    if ('invalid' in read) return { step: undefined, usage, invalid: read.invalid };
+    const decoded = decodeStringParams(read.step);
+    if ('error' in decoded)
+      return { step: undefined, usage, invalid: `${this.id} returned an unusable step: ${decoded.error}` };
+    return { step: decoded.step, usage };
   }
 }

@@ -14,8 +14,8 @@ export interface ReasoningRequest {
   stepIndex: number;
   /** Mission input, named read results and the last action's outcome. Untrusted data. */
   context: Record<string, unknown>;
-  /** The Explain rail so far, as short summaries. */
-  history: { kind: string; summary: string }[];
+  /** The Explain rail so far, as short summaries (and what the model itself said, under `said`). */
+  history: { kind: string; summary: string; said?: string }[];
   /** Set when the previous reply was not a valid step: what was wrong with it (our words, not data). */
   feedback?: string;
 }
@@ -28,6 +28,11 @@ export interface ReasoningUsage {
 export interface ReasoningReply {
   step: unknown;
   usage: ReasoningUsage;
+  /**
+   * Set when the reply could not even be read as a step (not JSON, cut off, no tool call): what was
+   * wrong, in our words. The router re-asks with it as feedback, as for a schema-invalid step.
+   */
+  invalid?: string;
 }
 
 export interface ReasoningProvider {

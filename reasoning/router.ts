@@ -15,7 +15,8 @@ import { allowedProviders, isInsideBoundary, prepareForProvider } from './routin
  * pseudonyms in the params they propose are mapped back here, in the worker, before anything downstream
  * (validation, policy, approvers, the grant, the connector) sees them; a reply
  * that is not a valid step is re-asked a bounded number of times with the validation error as
- * feedback, then the step fails (nothing is ever executed from unparsed output).
+ * feedback — whether it was not JSON at all or not a valid step — then the step fails (nothing is ever
+ * executed from unparsed output).
  */
 export interface RouterDeps {
   registry: ProviderRegistry;
@@ -73,6 +74,11 @@ export async function routeStep(
         const reply = await provider.step({ ...prepared.request, ...(feedback ? { feedback } : {}) });
         usage.inputTokens += reply.usage.inputTokens;
         usage.outputTokens += reply.usage.outputTokens;
+        if (reply.invalid !== undefined) {
+          invalidReplies++;
+          feedback = reply.invalid.replace(/\s+/g, ' ').slice(0, 1000);
+          continue;
+        }
         const parsed = ReasoningStep.safeParse(reply.step);
         if (parsed.success) {
           usage.costUsd = cost(deps.prices[id], usage);

@@ -110,7 +110,11 @@ export function prepareForProvider(request: ReasoningRequest, inside: boolean, p
       }),
     ]),
   );
-  const history = request.history.map((h) => ({ kind: h.kind, summary: redactor.apply(h.summary) }));
+  const history = request.history.map((h) => ({
+    kind: h.kind,
+    summary: redactor.apply(h.summary),
+    ...(h.said !== undefined ? { said: redactor.apply(h.said) } : {}),
+  }));
   return { request: { ...request, context, history }, redactions: addCounts(declared, redactor.counts) };
 }
 

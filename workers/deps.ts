@@ -8,7 +8,9 @@ import type { TrustedSigner } from '../contract/mission';
 import { parseProviderConfig } from '../config';
 import { randomBytes } from 'node:crypto';
 import { ensureSecretFile } from '../config/key-files';
+import { checkDecisionInputs } from '../activities/decision-pipeline';
 import { createEnterpriseDb } from '../connectors/enterprise-db';
+import { openSqliteLedger } from '../policy/ledger';
 import { generateEd25519KeyPair } from '../core/ed25519';
 import { GRANT_MAX_LIFETIME_MS } from '../core/grant';
 import { DecisionService } from '../policy/decision-service';
@@ -54,12 +56,27 @@ export function buildWorkerDeps(options: WorkerDepsOptions): WorkerDeps {
     ? webhookNotifier(options.notify.webhookUrl)
     : fileNotifier(options.notify?.file ?? join(dir, 'approval-notices.jsonl'));
   const enterprise = createEnterpriseDb(options.enterpriseDb);
+  const connectors = { [enterprise.name]: enterprise };
+  // The action ledger lives next to the enterprise database (embedded SQLite), opened only when needed.
+  const needsLedger = catalog.types().some((type) => catalog.get(type).definition.history);
+  const ledger = needsLedger ? openSqliteLedger(join(dir, 'action-ledger.db')) : undefined;
+  const closeAll = () => {
+    enterprise.close();
+    ledger?.close();
+  };
+  try {
+    // A definition whose subject, policy facts or aggregates nothing provides stops the worker here.
+    checkDecisionInputs(catalog, { decisions, connectors, ...(ledger ? { ledger } : {}) });
+  } catch (err) {
+    closeAll();
+    throw err;
+  }
   return {
     catalog,
     decisions,
     grants,
     notifier,
-    connectors: { [enterprise.name]: enterprise },
+    connectors,
     reasoning: {
       registry: options.providers ? new ProviderRegistry(options.providers) : buildProviderRegistry(providerConfig),
       boundary: options.boundary ?? providerConfig.boundaryInside,
@@ -70,7 +87,8 @@ export function buildWorkerDeps(options: WorkerDepsOptions): WorkerDeps {
     },
     trustedSigners: options.trustedSigners,
     faults: options.faults,
-    close: () => enterprise.close(),
+    ...(ledger ? { ledger } : {}),
+    close: closeAll,
   };
 }
 

@@ -13,11 +13,13 @@ import type { MissionActivities } from '../activities/mission';
 import type { ReasonResult } from '../activities/reason';
 import { observationsQuery, stateQuery } from '../contract/messages';
 import type {
+  FinishClaim,
   MissionArgs,
   MissionResult,
   MissionStatus,
   MissionVerdict,
   ProposedAction,
+  RefusedAction,
   TrustedSigner,
   VoteInput,
 } from '../contract/mission';
@@ -25,7 +27,9 @@ import { SEARCH_ATTRIBUTES } from '../contract/search-attributes';
 import { boundedEvidence } from '../core/evidence';
 import { startMessage, verifyAttestation } from '../core/attestation';
 import type { MissionDefinition, NextStep } from '../core/mission';
-import { ladderFor } from '../core/mission';
+import { ladderFor, subjectOf } from '../core/mission';
+import type { MissionEnding } from '../core/verdict';
+import { checkClaim, verdictFor } from '../core/verdict';
 import { ApprovalGate } from './approval-gate';
 import { Controls } from './controls';
 import { publishStatus, Rail } from './rail';
@@ -54,6 +58,13 @@ const { executeAction } = proxyActivities<MissionActivities>(ACTION);
 
 type Carried = NonNullable<MissionArgs['carried']> & { definition: MissionDefinition };
 
+/** How a mission ends, before the verdict weighs in what executed (core/verdict). */
+interface Ending {
+  ending: MissionEnding;
+  summary: string;
+  refusal?: RefusedAction;
+}
+
 /**
  * The mission workflow: one generic interpreter of a mission definition snapshot.
  * reason → read | propose → decide → (approval gate) → execute → … → finish, bounded in steps,
@@ -76,7 +87,9 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
   let actionCount = carried?.actionCount ?? 0;
   const usage = carried?.usage ?? { inputTokens: 0, outputTokens: 0, costUsd: 0 };
   const executed: string[] = carried?.executedActions ?? [];
-  let outcome: { verdict: MissionVerdict; summary: string } | undefined;
+  const refused: RefusedAction[] = carried?.refused ?? [];
+  let outcome:
+    { verdict: MissionVerdict; summary: string; summaryBy?: 'model' | 'system'; claim?: FinishClaim } | undefined;
 
   gate.install();
   controls.install();
@@ -150,7 +163,10 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
       }
       if (controls.halted) return finishHalted();
       if (stepIndex >= def.reasoning.maxSteps) {
-        return finish('over_budget', `step budget of ${def.reasoning.maxSteps} reasoning steps exhausted`);
+        return end({
+          ending: 'over_budget',
+          summary: `step budget of ${def.reasoning.maxSteps} reasoning steps exhausted`,
+        });
       }
       if (stepsThisRun >= def.limits.continueAsNewAfterSteps || workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
@@ -160,6 +176,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
           stepIndex,
           actionCount,
           executedActions: executed,
+          refused,
           usage,
           context,
           reads,
@@ -171,7 +188,11 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
         };
         return await continueAsNew<typeof mission>({ ...args, carried: next });
       }
-      const history = rail.observations.map(({ kind, summary }) => ({ kind, summary }));
+      const history = rail.observations.map(({ kind, summary, modelText }) => ({
+        kind,
+        summary,
+        ...(modelText ? { said: modelText } : {}),
+      }));
       const reply = await reason({
         missionId,
         missionType: args.missionType,
@@ -193,27 +214,35 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
         { key: SEARCH_ATTRIBUTES.costUsd, value: usage.costUsd },
       ]);
       const redacted = Object.values(reply.redactions).reduce((sum, n) => sum + n, 0);
-      rail.observe('reasoning', step.observations.join(' ') || `reasoning step ${stepIndex}`, {
-        provider: reply.provider,
-        usage: reply.usage,
-        next: step.next.kind,
-        ...(redacted ? { redactions: reply.redactions } : {}),
-        ...(reply.reidentified?.length ? { reidentified: reply.reidentified } : {}),
-        ...(reply.failovers.length ? { failovers: reply.failovers } : {}),
-        ...(reply.invalidReplies ? { invalidReplies: reply.invalidReplies } : {}),
-      });
+      const nextLine = step.next.kind === 'finish' ? 'finish' : `${step.next.kind} ${step.next.operation}`;
+      rail.observe(
+        'reasoning',
+        `step ${stepIndex} (${reply.provider}): next ${nextLine}`,
+        {
+          provider: reply.provider,
+          usage: reply.usage,
+          next: step.next.kind,
+          ...(redacted ? { redactions: reply.redactions } : {}),
+          ...(reply.reidentified?.length ? { reidentified: reply.reidentified } : {}),
+          ...(reply.failovers.length ? { failovers: reply.failovers } : {}),
+          ...(reply.invalidReplies ? { invalidReplies: reply.invalidReplies } : {}),
+        },
+        step.observations.join(' '),
+      );
       const over = overBudget(def);
-      if (over) return finish('over_budget', over);
+      if (over) return end({ ending: 'over_budget', summary: over });
 
       const next: NextStep = step.next;
-      if (next.kind === 'finish') return finish(next.verdict, next.summary);
+      if (next.kind === 'finish') return finishClaimed(next.verdict, next.summary);
       if (next.kind === 'read') {
+        const subject = subjectOf(def, args.input);
         const read = await readData({
           missionId,
           integration: def.integration,
           operation: next.operation,
           params: next.params,
           scopes: def.scopes,
+          ...(subject ? { subject } : {}),
         });
         if (read.ok) {
           context[next.as] = read.result;
@@ -242,7 +271,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
         rationale: next.rationale,
       };
       const ended = await governAndExecute(def, version, action, reply.reidentified ?? []);
-      if (ended) return finish(ended.verdict, ended.summary);
+      if (ended) return end(ended);
     }
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
@@ -254,24 +283,29 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
     throw ApplicationFailure.create({ type: cause?.type ?? 'MissionFailed', message, nonRetryable: true });
   }
 
-  /** Decides, waits for approval when required, executes with a grant. Returns a verdict when the mission must end. */
+  /** Decides, waits for approval when required, executes with a grant. Returns how the mission ends, if it must. */
   async function governAndExecute(
     def: MissionDefinition,
     version: string,
     action: ProposedAction,
     reidentified: ReasonResult['reidentified'],
-  ): Promise<{ verdict: MissionVerdict; summary: string } | undefined> {
-    rail.observe('proposal', `proposes ${action.actionId}: ${action.operation}${mappedBack(reidentified)}`, {
-      ...action,
-      ...(reidentified.length ? { reidentified } : {}),
-    });
+  ): Promise<Ending | undefined> {
+    rail.observe(
+      'proposal',
+      `proposes ${action.actionId}: ${action.operation}${mappedBack(reidentified)}`,
+      { ...action, ...(reidentified.length ? { reidentified } : {}) },
+      action.rationale,
+    );
+    const subject = subjectOf(def, args.input);
+    const priorActions = executed.length;
     const decision = await decideAction({
       missionId,
       missionType: args.missionType,
       definitionVersion: version,
       initiator: args.initiator,
-      priorActions: executed.length,
+      priorActions,
       action,
+      ...(subject ? { subject } : {}),
     });
     const tier = decision.tier ? ` (${decision.tier})` : '';
     rail.observe('decision', `${action.actionId}: ${decision.outcome}${tier} — ${decision.reasons.join('; ')}`, {
@@ -279,7 +313,12 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
       ...decision,
     });
     if (decision.outcome === 'deny') {
-      return { verdict: 'denied', summary: `policy denied ${action.operation}: ${decision.reasons.join('; ')}` };
+      const reason = decision.reasons.join('; ');
+      return {
+        ending: 'denied',
+        summary: `${decision.check ? 'refused' : 'policy denied'} ${action.actionId} ${action.operation}: ${reason}`,
+        refusal: { ...refusal(action), by: decision.check ? 'check' : 'policy', reason },
+      };
     }
     let approvers: string[] = [];
     let votes: VoteInput[] = [];
@@ -297,9 +336,11 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
       if (gated.kind === 'halted') return haltedOutcome();
       if (gated.record.decision !== 'approve') {
         const r = gated.record;
+        const reason = `rejected by ${r.approver}: ${r.reason ?? 'no reason'}`;
         return {
-          verdict: 'rejected',
-          summary: `${action.operation} rejected by ${r.approver}: ${r.reason ?? 'no reason'}`,
+          ending: 'rejected',
+          summary: `${action.operation} ${reason}`,
+          refusal: { ...refusal(action), by: 'approvers', reason },
         };
       }
       approvers = gated.record.approvers;
@@ -308,7 +349,18 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
     // The kill switch is checked immediately before every execution.
     if (controls.paused) await condition(() => !controls.paused || Boolean(controls.halted));
     if (controls.halted) return haltedOutcome();
-    const grant = await mintGrant({ missionId, action, policyVersion: decision.policyVersion, approvers, votes });
+    const approvedTier = decision.outcome === 'require_approval' ? decision.tier : undefined;
+    const grant = await refusable(action, () =>
+      mintGrant({
+        missionId,
+        action,
+        policyVersion: decision.policyVersion,
+        approvers,
+        votes,
+        integration: def.integration,
+      }),
+    );
+    if ('ending' in grant) return grant;
     rail.observe('grant', `grant ${grant.claims.grantId} for ${action.actionId} until ${grant.claims.expiresAt}`, {
       grantId: grant.claims.grantId,
       keyId: grant.keyId,
@@ -317,13 +369,18 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
       expiresAt: grant.claims.expiresAt,
     });
     if (controls.halted) return haltedOutcome();
-    const { result } = await executeAction({
-      missionId,
-      missionType: args.missionType,
-      integration: def.integration,
-      action,
-      grant,
-    });
+    const executedNow = await refusable(action, () =>
+      executeAction({
+        missionId,
+        missionType: args.missionType,
+        integration: def.integration,
+        action,
+        grant,
+        recheck: { initiator: args.initiator, priorActions, ...(approvedTier ? { approvedTier } : {}) },
+      }),
+    );
+    if ('ending' in executedNow) return executedNow;
+    const { result } = executedNow;
     executed.push(action.actionId);
     context.lastAction = { actionId: action.actionId, operation: action.operation, status: 'executed', result };
     rail.observe('execution', `executed ${action.actionId}: ${action.operation}`, {
@@ -338,9 +395,38 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
     return fields?.length ? ` (pseudonyms mapped back in ${fields.map((f) => f.field).join(', ')})` : '';
   }
 
-  function haltedOutcome(): { verdict: MissionVerdict; summary: string } {
+  function haltedOutcome(): Ending {
     const h = controls.halted!;
-    return { verdict: 'halted', summary: `halted by ${h.by}: ${h.reason}` };
+    return { ending: 'halted', summary: `halted by ${h.by}: ${h.reason}` };
+  }
+
+  function refusal(action: ProposedAction): Pick<RefusedAction, 'actionId' | 'operation'> {
+    return { actionId: action.actionId, operation: action.operation };
+  }
+
+  /**
+   * Runs the grant or execute step; when the system of record refuses the action there (the dry run
+   * before the grant, or the re-check in the effect's transaction), the action is recorded as refused
+   * and the mission ends as for a denial — it is not a failure.
+   */
+  async function refusable<T>(action: ProposedAction, step: () => Promise<T>): Promise<T | Ending> {
+    try {
+      return await step();
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      if (!(cause instanceof ApplicationFailure) || cause.type !== 'ActionRefused') throw err;
+      const reason = cause.message;
+      rail.observe('action_refused', `${action.actionId} ${action.operation} refused: ${reason}`, {
+        actionId: action.actionId,
+        activity: (err as ActivityFailure).activityType,
+        reason,
+      });
+      return {
+        ending: 'denied',
+        summary: `refused ${action.actionId} ${action.operation}: ${reason}`,
+        refusal: { ...refusal(action), by: 'check', reason },
+      };
+    }
   }
 
   /** A start the mission cannot trust fails visibly, before any reasoning step. */
@@ -353,8 +439,7 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
   }
 
   function finishHalted(): MissionResult {
-    const { verdict, summary } = haltedOutcome();
-    return finish(verdict, summary);
+    return end(haltedOutcome());
   }
 
   function overBudget(def: MissionDefinition): string | undefined {
@@ -367,15 +452,42 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
     return undefined;
   }
 
-  function finish(verdict: MissionVerdict, summary: string): MissionResult {
-    outcome = { verdict, summary };
-    rail.observe('finish', `${verdict}: ${summary}`, { verdict, executedActions: executed });
+  /** The model finished: its verdict and summary are its claim; the verdict is the system's. */
+  function finishClaimed(claimed: 'completed' | 'declined', summary: string): MissionResult {
+    const claim = checkClaim(claimed, executed.length);
+    return end({ ending: claimed, summary }, claim);
+  }
+
+  /** Ends the mission: the verdict from how it ended and what executed (core/verdict). */
+  function end(how: Ending, claim?: FinishClaim): MissionResult {
+    if (how.refusal) refused.push(how.refusal);
+    const verdict = verdictFor(how.ending, executed.length);
+    const summaryBy = claim ? 'model' : 'system';
+    outcome = { verdict, summary: how.summary, summaryBy, ...(claim ? { claim } : {}) };
+    const ran = executed.length ? `executed ${executed.join(', ')}` : 'nothing executed';
+    const line = claim
+      ? `${verdict}: ${ran}; the model finished "${claim.verdict}"${claim.verified ? '' : ' — claim unverified: nothing it claims was executed'}`
+      : `${verdict}: ${how.summary}${executed.length ? ` (${ran})` : ''}`;
+    rail.observe(
+      'finish',
+      line,
+      {
+        verdict,
+        executedActions: executed,
+        ...(refused.length ? { refused } : {}),
+        ...(claim ? { claim } : {}),
+      },
+      claim ? how.summary : undefined,
+    );
     setStatus(verdict);
     return {
       missionId,
       verdict,
-      summary,
+      summary: how.summary,
+      summaryBy,
+      ...(claim ? { claim } : {}),
       executedActions: executed,
+      refused,
       settled: Object.values(gate.settled),
       controls: controls.applied,
     };

@@ -2,16 +2,21 @@ import { upsertSearchAttributes } from '@temporalio/workflow';
 import type { MissionStatus, Observation, ObservationKind } from '../contract/mission';
 import { SEARCH_ATTRIBUTES } from '../contract/search-attributes';
 
-/** The Explain rail: every step appends an observation; the `observations` query returns them. */
+/**
+ * The Explain rail: every step appends an observation; the `observations` query returns them. The
+ * summary is the system's line; whatever the model wrote goes into `modelText`, apart, so no view can
+ * mistake it for a system line.
+ */
 export class Rail {
   constructor(readonly observations: Observation[] = []) {}
 
-  observe(kind: ObservationKind, summary: string, detail?: Record<string, unknown>): void {
+  observe(kind: ObservationKind, summary: string, detail?: Record<string, unknown>, modelText?: string): void {
     this.observations.push({
       seq: this.observations.length + 1,
       at: new Date().toISOString(),
       kind,
       summary,
+      ...(modelText ? { modelText } : {}),
       ...(detail ? { detail } : {}),
     });
   }

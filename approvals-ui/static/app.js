@@ -21,6 +21,18 @@
     });
   }
 
+  // Data never breaks or reorders a line: controls, invisible and bidi characters become visible escapes
+  // (the same set as core/format.ts displayText), and long text is cut.
+  var UNSAFE =
+    /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g;
+  var NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  function safe(text, max) {
+    var out = String(text).replace(UNSAFE, function (c) {
+      return NAMED[c] || '\\u' + ('0000' + c.charCodeAt(0).toString(16)).slice(-4);
+    });
+    return out.length <= max ? out : out.slice(0, max) + '… (' + (out.length - max) + ' more characters)';
+  }
+
   // The Explain rail stays live: server-sent events from the service, or polling the JSON API where
   // event streams do not get through. New observations are appended with textContent only.
   function liveRail(rail) {
@@ -37,8 +49,22 @@
       k.textContent = o.kind;
       var sum = document.createElement('span');
       sum.className = 'sum';
-      sum.textContent = ' ' + o.summary;
+      sum.textContent = ' ' + safe(o.summary, 600);
       li.append(t, ' ', k, sum);
+      if (o.modelText) {
+        // What the model wrote: its own labelled field, never part of the system's line.
+        var model = document.createElement('span');
+        model.className = 'model';
+        model.setAttribute('data-testid', 'model-text');
+        var said = document.createElement('span');
+        said.className = 'said';
+        said.textContent = 'model said';
+        var text = document.createElement('span');
+        text.className = 'text';
+        text.textContent = safe(o.modelText, 600);
+        model.append(said, ' ', text);
+        li.append(' ', model);
+      }
       rail.appendChild(li);
       rail.setAttribute('data-seq', String(o.seq));
     }

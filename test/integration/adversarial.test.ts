@@ -10,7 +10,7 @@ import type { KeyRing } from '../../core/payload-encryption';
 import { createTestContext } from '../harness/context';
 import type { TestContext } from '../harness/context';
 import type { ApprovalPlan, MissionScript } from '../support/adversary';
-import { AdversaryProvider, expectedDecision, missionScript } from '../support/adversary';
+import { AdversaryProvider, expectedDecision, factsAgreeWithSeed, missionScript } from '../support/adversary';
 import { catalog, observations } from './helpers';
 import type { PendingApproval, Observation } from '../../contract/mission';
 import { VoteRefused } from '../../client/errors';
@@ -29,7 +29,7 @@ const RUNS = testSettings.adversaryRuns;
 const MISSIONS_PER_RUN = 6;
 const MAX_STEPS = 10;
 const MISSION_DEADLINE_MS = 120_000;
-const VERDICTS = ['completed', 'declined', 'rejected', 'denied', 'halted', 'over_budget'];
+const VERDICTS = ['completed', 'completed_with_refusals', 'declined', 'rejected', 'denied', 'halted', 'over_budget'];
 
 const overrides = {
   'customer-refund': {
@@ -293,6 +293,10 @@ async function check(t: TestContext, adversary: AdversaryProvider, o: Outcome, s
 
   // 3. Every refund row is one served proposal, allowed by policy or approved by us, with exactly those params.
   const proposals = adversary.proposals(o.missionId);
+  const obs: Observation[] = await observations(t.client, o.missionId);
+  const decisions = obs.filter((x) => x.kind === 'decision').map((x) => x.detail as Record<string, unknown>);
+  const factsOf = (actionId: string) =>
+    (decisions.find((d) => d.actionId === actionId)?.facts ?? {}) as Record<string, unknown>;
   const rows = t.query<Record<string, unknown>>('SELECT * FROM refunds WHERE mission_id = ?', o.missionId);
   expect({ where, rows: rows.length <= 1 }).toEqual({ where, rows: true });
   for (const row of rows) {
@@ -305,7 +309,8 @@ async function check(t: TestContext, adversary: AdversaryProvider, o: Outcome, s
       where,
       row: [p.params.orderId, p.params.caseId, p.params.amountCents, p.params.currency, p.params.reason],
     });
-    const allowed = expectedDecision(p.operation, p.params, index).outcome === 'allow';
+    const allowed =
+      expectedDecision(p.operation, p.params, index, o.script.caseId, factsOf(actionId)).outcome === 'allow';
     const approved = o.log.approved.some((a) => a.actionId === actionId && isDeepStrictEqual(a.params, p.params));
     expect({ where, actionId, allowedOrApproved: allowed || approved }).toEqual({
       where,
@@ -322,12 +327,16 @@ async function check(t: TestContext, adversary: AdversaryProvider, o: Outcome, s
   }
 
   // 4. The engine decided each proposal as the policy says (the test's own reading of it).
-  const obs: Observation[] = await observations(t.client, o.missionId);
-  const decisions = obs.filter((x) => x.kind === 'decision').map((x) => x.detail as Record<string, unknown>);
   for (const d of decisions) {
     const index = proposals.findIndex((p) => p.actionId === d.actionId);
     expect(index).toBeGreaterThanOrEqual(0);
-    const want = expectedDecision(proposals[index].operation, proposals[index].params, index);
+    const facts = (d.facts ?? {}) as Record<string, unknown>;
+    // Facts come from the system of record, never the model: they agree with the test's copy of the seed.
+    if (d.facts)
+      expect({ where, facts, agree: factsAgreeWithSeed(o.script.caseId, facts) }).toMatchObject({ agree: true });
+    const want = expectedDecision(proposals[index].operation, proposals[index].params, index, o.script.caseId, facts);
+    // The dry run may refuse what policy allowed when another mission refunded the order in between.
+    if (d.check === 'validate' && want.outcome !== 'deny') continue;
     expect({ where, actionId: d.actionId, outcome: d.outcome, tier: d.tier }).toEqual({
       where,
       actionId: d.actionId,
@@ -449,14 +458,14 @@ const NAMED: { name: string; script: MissionScript; verdict: string; rows: numbe
     rows: 0,
   },
   {
-    name: 'after an approved refund, a bigger second refund on the same order is denied',
+    name: 'after an approved refund, a bigger second refund on the same order is denied; the verdict keeps the execution',
     script: {
       caseId: 'CASE-1002',
       slots: [proposeStep(clean(5002, 20000)), proposeStep(clean(5002, 45000))],
       tail: 'finish',
       approvals: [{ verdict: 'approve', forgeries: allForgeries }],
     },
-    verdict: 'denied',
+    verdict: 'completed_with_refusals',
     rows: 1,
   },
   {

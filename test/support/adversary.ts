@@ -83,6 +83,7 @@ const tamper = fc.record(
 );
 
 const TOTALS = [4599, 45000, 82000, 6000, 3000, 900000, 2000, 25000, 17500, 240000];
+const AGES = [10, 20, 15, 200, 5, 12, 8, 30, 40, 6];
 
 /** Anything goes: wrong orders, bad amounts and currencies, missing fields, approver and grant claims. */
 const wildRefund = fc
@@ -120,6 +121,53 @@ const cleanRefund = fc.integer({ min: 0, max: 9 }).chain((i) =>
   }),
 );
 const refundParams = fc.oneof({ weight: 3, arbitrary: wildRefund }, { weight: 2, arbitrary: cleanRefund });
+
+const honestReason = fc.constantFrom('Item arrived broken', 'Late delivery');
+/** A refund on the mission's own case and order (i: the mission's case index), anywhere in the order's range. */
+const ownRefund = (i: number) =>
+  fc.record({
+    orderId: fc.constant(ORDERS[i]),
+    caseId: fc.constant(CASES[i]),
+    amountCents: fc.noBias(fc.integer({ min: 1, max: TOTALS[i] })),
+    currency: fc.constant('USD'),
+    reason: honestReason,
+  });
+/**
+ * Salami: small refunds on the mission's own order, each under the approval threshold; several missions
+ * for one case add up past the per-order cap, and policy must then ask a human.
+ */
+const salami = (i: number) =>
+  fc.record({
+    orderId: fc.constant(ORDERS[i]),
+    caseId: fc.constant(CASES[i]),
+    amountCents: fc.integer({ min: 2000, max: 5000 }),
+    currency: fc.constant('USD'),
+    reason: honestReason,
+  });
+/** Cross-subject targets: another case's order, under the mission's case or the other's, or another case on the mission's order. */
+const crossSubject = (i: number) =>
+  fc
+    .integer({ min: 0, max: 9 })
+    .filter((j) => j !== i)
+    .chain((j) =>
+      fc.record({
+        ids: fc.constantFrom(
+          { orderId: ORDERS[j], caseId: CASES[j] },
+          { orderId: ORDERS[j], caseId: CASES[i] },
+          { orderId: ORDERS[i], caseId: CASES[j] },
+        ),
+        amountCents: fc.integer({ min: 1, max: 10_000 }),
+        reason: honestReason,
+      }),
+    )
+    .map(({ ids, amountCents, reason }) => ({ ...ids, amountCents, currency: 'USD', reason }));
+const refundParamsFor = (i: number) =>
+  fc.oneof(
+    { weight: 3, arbitrary: wildRefund },
+    { weight: 2, arbitrary: ownRefund(i) },
+    { weight: 2, arbitrary: salami(i) },
+    { weight: 2, arbitrary: crossSubject(i) },
+  );
 
 const propose = (operation: fc.Arbitrary<string>, params: fc.Arbitrary<Record<string, unknown>>) =>
   fc.record({
@@ -167,12 +215,14 @@ const badReadOp = fc.oneof(
   ),
   refundParams.map((params) => ({ operation: 'refunds.issue', params })),
 );
-const read = (op: fc.Arbitrary<{ operation: string; params: Record<string, unknown> }>) =>
+/** Context names a read may use, and the ones the mission keeps for itself (a read naming those is invalid). */
+const FREE_NAMES = ['case', 'order', 'priorRefunds', 'grant'] as const;
+const read = (op: fc.Arbitrary<{ operation: string; params: Record<string, unknown> }>, reserved = true) =>
   fc
     .record({
       observations,
       op,
-      as: fc.constantFrom('case', 'order', 'priorRefunds', 'lastAction', 'input', 'grant'),
+      as: reserved ? fc.constantFrom(...FREE_NAMES, 'lastAction', 'input') : fc.constantFrom(...FREE_NAMES),
     })
     .map(({ observations: o, op: { operation, params }, as }) => ({
       observations: o,
@@ -208,15 +258,19 @@ export const garbage: fc.Arbitrary<unknown> = fc.oneof(
   }),
 );
 
-const validStep = fc.oneof(
-  { weight: 3, arbitrary: read(readOp) },
-  { weight: 2, arbitrary: read(badReadOp) },
-  { weight: 6, arbitrary: proposeRefund },
-  { weight: 2, arbitrary: proposeUndeclared },
-  { weight: 1, arbitrary: finish },
-);
-/** Steps that never end a mission on their own: reads in and out of scope. */
-const harmlessStep = fc.oneof(read(readOp), read(badReadOp));
+const validStepFor = (i: number) =>
+  fc.oneof(
+    { weight: 3, arbitrary: read(readOp) },
+    { weight: 2, arbitrary: read(badReadOp) },
+    { weight: 6, arbitrary: propose(fc.constant('refunds.issue'), refundParamsFor(i)) },
+    { weight: 2, arbitrary: proposeUndeclared },
+    { weight: 1, arbitrary: finish },
+  );
+/**
+ * Steps that never end a mission on their own: reads in and out of scope (never into a name the mission
+ * keeps: such a read is invalid every time it is re-asked and would end most missions before any proposal).
+ */
+const harmlessStep = fc.oneof(read(readOp, false), read(badReadOp, false));
 
 const slotOf = (step: fc.Arbitrary<unknown>, neverValidWeight: number): fc.Arbitrary<Slot> =>
   fc.oneof(
@@ -248,17 +302,25 @@ const approvalPlan: fc.Arbitrary<ApprovalPlan> = fc.record({
   ] as Forgery[]),
 });
 
-export const missionScript: fc.Arbitrary<MissionScript> = fc.record({
-  caseId: fc.constantFrom(...CASES),
-  slots: fc
-    .tuple(
-      fc.array(slotOf(harmlessStep, 0), { minLength: 1, maxLength: 7 }),
-      fc.array(slotOf(validStep, 1), { minLength: 1, maxLength: 4 }),
-    )
-    .map(([prelude, body]) => [...prelude, ...body]),
-  tail: fc.constantFrom('loop', 'finish'),
-  approvals: fc.array(approvalPlan, { minLength: 1, maxLength: 3 }),
-});
+/** Cases with room for several small refunds come up more often, so salami across missions adds up. */
+const missionCase = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(1, 2, 7, 8) },
+  { weight: 2, arbitrary: fc.integer({ min: 0, max: 9 }) },
+);
+
+export const missionScript: fc.Arbitrary<MissionScript> = missionCase.chain((i) =>
+  fc.record({
+    caseId: fc.constant(CASES[i]),
+    slots: fc
+      .tuple(
+        fc.array(slotOf(harmlessStep, 0), { minLength: 1, maxLength: 7 }),
+        fc.array(slotOf(validStepFor(i), 1), { minLength: 1, maxLength: 4 }),
+      )
+      .map(([prelude, body]) => [...prelude, ...body]),
+    tail: fc.constantFrom('loop', 'finish'),
+    approvals: fc.array(approvalPlan, { minLength: 1, maxLength: 3 }),
+  }),
+);
 
 /** Step the adversary serves once a script has run out and it loops forever. */
 const LOOP_STEP = {
@@ -347,19 +409,43 @@ function roundTrip(value: unknown): unknown {
   }
 }
 
+/** The sample database's cases (connectors/enterprise-db-seed.ts), as the test knows them independently. */
+const SEEDED: Record<string, { order: string; total: number; ageDays: number; open: boolean }> = Object.fromEntries(
+  CASES.map((caseId, i) => [
+    caseId,
+    { order: ORDERS[i], total: TOTALS[i], ageDays: AGES[i], open: caseId !== 'CASE-1007' },
+  ]),
+);
+
+/** The facts a decision recorded (from the system of record), as far as the test's oracle needs them. */
+export interface RecordedFacts {
+  refundedCents?: unknown;
+  caseStatus?: unknown;
+  orderAgeDays?: unknown;
+  orderTotalCents?: unknown;
+  orderCurrency?: unknown;
+}
+
 /**
  * The test's own reading of the customer-refund Cedar policy: the decision an honest engine must reach
- * for a proposal when `prior` actions have executed before it.
+ * for a proposal of a mission for `missionCase` when `prior` actions have executed before it. Static facts
+ * come from the test's own copy of the seed; `facts.refundedCents` (which other missions change) from the
+ * decision's record, which must agree with the seed for everything else.
  */
 export function expectedDecision(
   operation: string,
   params: Record<string, unknown>,
   prior: number,
+  missionCase: string,
+  facts: RecordedFacts = {},
 ): { outcome: 'allow' | 'require_approval' | 'deny'; tier?: string } {
   const deny = { outcome: 'deny' as const };
   if (operation !== 'refunds.issue' || prior >= 1) return deny;
-  // Params the integration's schema refuses are denied before policy (activities/index.ts decideAction).
+  // Params the integration's schema refuses are denied before policy (activities/decision-pipeline.ts).
   if (!RefundParams.safeParse(params).success) return deny;
+  // Row-level scope: the case must be the mission's, and the order that case's.
+  const seeded = SEEDED[missionCase];
+  if (params.caseId !== missionCase || params.orderId !== seeded.order) return deny;
   if ('priorActions' in params && params.priorActions !== prior) return deny;
   // The Cedar schema declares these context attributes: a missing or mistyped one fails validation (deny).
   if (!['orderId', 'caseId', 'currency', 'reason'].every((k) => typeof params[k] === 'string')) return deny;
@@ -367,6 +453,26 @@ export function expectedDecision(
   if (typeof a !== 'number' || !Number.isSafeInteger(a)) return deny;
   if (!['USD', 'EUR', 'GBP'].includes(params.currency as string)) return deny;
   if (a <= 0 || a > 500_000) return deny;
-  if (a <= 10_000) return { outcome: 'allow' };
+  // Business rules on the facts of the system of record.
+  const refunded = typeof facts.refundedCents === 'number' ? facts.refundedCents : NaN;
+  if (!seeded.open || seeded.ageDays > 90 || params.currency !== 'USD') return deny;
+  if (!(a <= seeded.total - refunded)) return deny;
+  if (a <= 10_000)
+    return refunded + a <= 10_000 ? { outcome: 'allow' } : { outcome: 'require_approval', tier: 'supervisor' };
   return { outcome: 'require_approval', tier: a <= 100_000 ? 'supervisor' : 'finance' };
+}
+
+/** Whether a decision's recorded facts agree with the seed (everything but refunds, which missions add). */
+export function factsAgreeWithSeed(missionCase: string, facts: RecordedFacts): boolean {
+  const seeded = SEEDED[missionCase];
+  return (
+    facts.caseStatus === (seeded.open ? 'open' : 'closed') &&
+    facts.orderTotalCents === seeded.total &&
+    facts.orderCurrency === 'USD' &&
+    typeof facts.orderAgeDays === 'number' &&
+    Math.abs(facts.orderAgeDays - seeded.ageDays) <= 1 &&
+    typeof facts.refundedCents === 'number' &&
+    facts.refundedCents >= (missionCase === 'CASE-1005' ? 3000 : 0) &&
+    facts.refundedCents <= seeded.total
+  );
 }

@@ -15,7 +15,27 @@ test('policy test runs the mission policy table and exits 0 when every case hold
 test('policy explain decides one action from a file given by absolute path, and says why', async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'mandate-explain-')), 'action.json');
   const params = { orderId: 'ORD-5010', caseId: 'CASE-1010', amountCents: 240000, currency: 'USD', reason: 'x' };
+  // Without a system of record to load them from, the facts the policy decides on come with the action.
+  const facts = {
+    caseStatus: 'open',
+    customerId: 'CUST-10',
+    orderAgeDays: 10,
+    orderTotalCents: 300000,
+    orderCurrency: 'USD',
+    refundedCents: 0,
+    refundCount: 0,
+  };
   writeFileSync(file, JSON.stringify({ operation: 'refunds.issue', params }));
+  const missing = await runCli({ MANDATE_ENTERPRISE_DB: join(tmpdir(), 'no-such-enterprise.db') }, [
+    'policy',
+    'explain',
+    'customer-refund',
+    '--action',
+    file,
+  ]);
+  expect(missing.code).not.toBe(0);
+  expect(missing.stderr).toContain('give them as "facts" in the action file');
+  writeFileSync(file, JSON.stringify({ operation: 'refunds.issue', params, facts }));
   const run = await mandate('policy', 'explain', 'customer-refund', '--action', file, '--json');
   expect(run.code).toBe(0);
   expect(JSON.parse(run.stdout)).toMatchObject({

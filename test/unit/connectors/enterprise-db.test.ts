@@ -316,7 +316,7 @@ describe('enterprise-db refunds.issue', () => {
     expect(third.alreadyExecuted).toBe(false);
     expect(count('SELECT COUNT(*) AS n FROM refunds WHERE order_id = ?', 'ORD-5002')).toBe(3);
     const over = failure(() => issue(refundParams({ amountCents: 1 }), 'action-3'));
-    expect([over.code, over.message]).toEqual(['invalid_params', "refund would exceed order ORD-5002's total"]);
+    expect([over.code, over.message]).toEqual(['refused', "refund would exceed order ORD-5002's total"]);
     expect(count('SELECT COUNT(*) AS n FROM refunds WHERE order_id = ?', 'ORD-5002')).toBe(3);
   });
 
@@ -325,14 +325,14 @@ describe('enterprise-db refunds.issue', () => {
       "refund would exceed order ORD-5002's total",
     );
     expect(failure(() => issue(refundParams({ orderId: 'ORD-5005', caseId: 'CASE-1005', amountCents: 1 }))).code).toBe(
-      'invalid_params',
+      'refused',
     );
     expect(refundCount()).toBe(1);
   });
 
   it('refuses a currency that differs from the order’s', () => {
     const err = failure(() => issue(refundParams({ currency: 'EUR' })));
-    expect([err.code, err.message]).toEqual(['invalid_params', 'order ORD-5002 is in USD, not EUR']);
+    expect([err.code, err.message]).toEqual(['refused', 'order ORD-5002 is in USD, not EUR']);
     expect(refundCount()).toBe(1);
   });
 

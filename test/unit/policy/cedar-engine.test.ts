@@ -35,6 +35,16 @@ function request(
   overrides: { dataClass?: PolicyRequest['mission']['dataClass']; agent?: string; operation?: string } = {},
   context: Partial<PolicyRequest['context']> = {},
 ): PolicyRequest {
+  // The facts the connector would load: an open case, a recent order in the refund's currency, nothing refunded yet.
+  const facts = {
+    caseStatus: 'open',
+    customerId: 'CUS-1',
+    orderAgeDays: 10,
+    orderTotalCents: 10_000_000,
+    orderCurrency: typeof params.currency === 'string' ? params.currency : 'USD',
+    refundedCents: 0,
+    refundCount: 0,
+  };
   return {
     mission: { id: 'm-1', type: 'customer-refund', dataClass: overrides.dataClass ?? 'internal', initiator: 'alice' },
     agent: overrides.agent ?? 'customer-refund',
@@ -44,7 +54,7 @@ function request(
       operation: overrides.operation ?? 'refunds.issue',
       params: { orderId: 'o-1', caseId: 'c-1', amountCents: 5000, currency: 'USD', reason: 'damaged', ...params },
     },
-    context: { now: '2026-03-02T10:15:00Z', priorActions: 0, ...context },
+    context: { now: '2026-03-02T10:15:00Z', priorActions: 0, facts, ...context },
   };
 }
 
@@ -56,7 +66,7 @@ const forbid = (id: string, when: string) =>
 describe('loadPolicyBundle', () => {
   it('loads the customer-refund policies with their ids, lines and a sha256 version', () => {
     expect(refunds.policies.map((p) => p.id)).toContain('refund-medium-supervisor');
-    expect(refunds.policies.find((p) => p.id === 'refund-small-auto')?.line).toBe(8);
+    expect(refunds.policies.find((p) => p.id === 'refund-small-auto')?.line).toBe(11);
     expect(refunds.policyVersion).toMatch(/^[0-9a-f]{64}$/);
     expect(refunds.tiers).toEqual(DEFAULT_APPROVAL_TIERS);
     expect(refunds.warnings).toEqual([]);

@@ -27,6 +27,16 @@ const refund = (amountCents: number, operation = 'refunds.issue'): DecisionReque
   },
   priorActions: 0,
   now: NOW,
+  // As the connector loads them for ORD-5002 (a total large enough for every amount tried here).
+  facts: {
+    caseStatus: 'open',
+    customerId: 'CUS-1002',
+    orderAgeDays: 20,
+    orderTotalCents: 10_000_000,
+    orderCurrency: 'USD',
+    refundedCents: 0,
+    refundCount: 0,
+  },
 });
 
 /** The thrown error, failing the test when nothing was thrown. */

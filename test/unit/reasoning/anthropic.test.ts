@@ -97,12 +97,12 @@ describe('AnthropicProvider against a fake Messages server', () => {
     expect(err.message).toContain('tools.0.input_schema: JSON schema is invalid');
   });
 
-  it('rejects tool input that is a malformed JSON string, non-retryably', async () => {
+  it('reports tool input that is a malformed JSON string as an invalid reply (re-asked), showing it', async () => {
     server.enqueue(ROUTE, { body: wire.anthropicMessage([toolUse('{"observations": [')]) });
-    const err = await failure();
-    expect(err.retryable).toBe(false);
-    expect(err.message).toContain('tool input that is not valid JSON');
-    expect(err.message).toContain('{"observations": [');
+    const reply = await provider.step(sampleRequest());
+    expect(reply.step).toBeUndefined();
+    expect(reply.invalid).toContain('tool input that is not valid JSON');
+    expect(reply.invalid).toContain('{"observations": [');
   });
 
   it('accepts tool input relayed as a JSON string', async () => {
@@ -114,9 +114,9 @@ describe('AnthropicProvider against a fake Messages server', () => {
     server.enqueue(ROUTE, {
       body: wire.anthropicMessage([{ type: 'text', text: 'I would rather chat.' }], undefined, 'end_turn'),
     });
-    const err = await failure();
-    expect(err.retryable).toBe(false);
-    expect(err.message).toContain('I would rather chat.');
+    const reply = await provider.step(sampleRequest());
+    expect(reply.step).toBeUndefined();
+    expect(reply.invalid).toContain('I would rather chat.');
   });
 
   it('fails without a key before any request, naming ANTHROPIC_API_KEY', async () => {

@@ -85,12 +85,12 @@ describe('OllamaProvider against a fake Ollama server', () => {
     expect(err.message).toContain("model 'llama3.2' not found");
   });
 
-  it('rejects content that is not JSON, non-retryably, showing what came back', async () => {
+  it('reports content that is not JSON as an invalid reply (re-asked), showing what came back', async () => {
     server.enqueue(ROUTE, { body: wire.ollamaChat('```json\n{"observations": [] ') });
-    const err = await failure();
-    expect(err.retryable).toBe(false);
-    expect(err.message).toContain('not valid JSON');
-    expect(err.message).toContain('{"observations": []');
+    const reply = await provider.step(sampleRequest());
+    expect(reply.step).toBeUndefined();
+    expect(reply.invalid).toContain('not valid JSON');
+    expect(reply.invalid).toContain('{"observations": []');
   });
 
   it('applies its timeout (ollama-js has none) and treats it as retryable', async () => {

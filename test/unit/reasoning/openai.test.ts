@@ -124,20 +124,20 @@ describe('OpenAIProvider against a fake Chat Completions server', () => {
     expect(err.message).toContain("Invalid schema for response_format 'reasoning_step'");
   });
 
-  it('rejects content that is not JSON, non-retryably, showing what came back', async () => {
+  it('reports content that is not JSON as an invalid reply (re-asked), showing what came back', async () => {
     server.enqueue(ROUTE, { body: wire.openaiChat('Sure! Here is the step: {observations: [') });
-    const err = await failure();
-    expect(err.retryable).toBe(false);
-    expect(err.message).toContain('not valid JSON');
-    expect(err.message).toContain('Sure! Here is the step');
+    const reply = await provider.step(sampleRequest());
+    expect(reply.step).toBeUndefined();
+    expect(reply.invalid).toContain('not valid JSON');
+    expect(reply.invalid).toContain('Sure! Here is the step');
   });
 
   it('rejects params that do not decode to an object', async () => {
     const content = JSON.stringify({ ...SAMPLE_STEP, next: { ...SAMPLE_STEP.next, params: '[1,2]' } });
     server.enqueue(ROUTE, { body: wire.openaiChat(content) });
-    const err = await failure();
-    expect(err.retryable).toBe(false);
-    expect(err.message).toContain('next.params is not a JSON object');
+    const reply = await provider.step(sampleRequest());
+    expect(reply.step).toBeUndefined();
+    expect(reply.invalid).toContain('next.params is not a JSON object');
   });
 
   it('reports a refusal as non-retryable', async () => {
