@@ -1,3 +1,7 @@
+// Static imports: the CLI runs through tsx's require hook, which does not resolve dynamic import().
+import { PostgresStore } from './store-postgres';
+import { SqliteStore } from './store-sqlite';
+
 /**
  * What the approvals service keeps outside Temporal — sessions, sign-in flows, rate-limit counters
  * and each approver's recent decisions — behind one small interface, so that it survives a restart
@@ -25,11 +29,9 @@ export interface ApprovalsStore {
 /** Where the store lives: `sqlite:<path>` (`sqlite::memory:` for one process) or a PostgreSQL URL. */
 export async function openStore(location: string): Promise<ApprovalsStore> {
   if (location.startsWith('sqlite:')) {
-    const { SqliteStore } = await import('./store-sqlite');
     return new SqliteStore(location.slice('sqlite:'.length));
   }
   if (/^postgres(ql)?:\/\//.test(location)) {
-    const { PostgresStore } = await import('./store-postgres');
     return PostgresStore.connect(location);
   }
   throw new Error(`approvals store ${location}: expected sqlite:<path> or postgres://…`);
