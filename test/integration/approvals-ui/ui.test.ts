@@ -43,6 +43,9 @@ beforeAll(async () => {
   service = await startService(
     t,
     {
+      // Eleven sign-ins from 127.0.0.1 can fall in one minute on a fast machine; the sign-in limit
+      // itself is tested in test/unit/approvals-ui/service.test.ts.
+      rateLimits: { login: 1000 },
       oidc: {
         issuer: idp.issuer,
         audience: 'mandate-api',
