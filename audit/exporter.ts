@@ -8,8 +8,10 @@ import { quote, where } from '../core/visibility';
 import type { Bundle } from './bundle';
 import { PART_NAMES, buildBundle, manifestKey } from './bundle';
 import type { HistoryJson } from './history';
-import { AuditLog } from './log';
+import { AuditLog, checkpointSizes } from './log';
 import type { AuditStore } from './store';
+import type { WitnessEndpoint, WitnessOutcome } from './witness-client';
+import { gatherCosignatures } from './witness-client';
 import { sha256Hex } from '../core/hash';
 
 /**
@@ -24,6 +26,8 @@ export interface AuditDeps {
   signerKey: string;
   /** Checkpoint origin, e.g. `mandate/audit/<namespace>`. */
   origin: string;
+  /** Witnesses asked to cosign each checkpoint (C2SP tlog-witness). */
+  witnesses?: readonly WitnessEndpoint[];
   /** A client for visibility and history; activities default to the worker's own. */
   client?: Client;
   now?: () => Date;
@@ -64,6 +68,8 @@ export interface CheckpointResult {
   created: boolean;
   key?: string;
   rootHex: string;
+  /** What each configured witness did with the latest checkpoint. */
+  witnesses: WitnessOutcome[];
 }
 
 const CLOSED_TYPES =
@@ -72,6 +78,7 @@ const CLOSED_TYPES =
 /** The exporter over one store; keeps the log loaded between calls. */
 export class AuditExporter {
   private log?: Promise<AuditLog>;
+  private checkpointing: Promise<unknown> = Promise.resolve();
 
   constructor(readonly deps: AuditDeps) {}
 
@@ -176,8 +183,18 @@ export class AuditExporter {
     };
   }
 
-  async checkpoint(): Promise<CheckpointResult> {
-    const log = await this.openLog();
-    return log.checkpoint(this.deps.signerKey);
+  /** Signs a checkpoint if the log grew, then asks the witnesses to cosign the latest one. */
+  checkpoint(): Promise<CheckpointResult> {
+    // One at a time per exporter: concurrent exports (one per closing mission) share this instance.
+    const run = this.checkpointing.then(async () => {
+      const log = await this.openLog();
+      const signed = await log.checkpoint(this.deps.signerKey);
+      const latest = (await checkpointSizes(this.deps.store)).at(-1) ?? 0;
+      const witnesses =
+        latest <= log.size ? await gatherCosignatures(this.deps.store, log, latest, this.deps.witnesses ?? []) : [];
+      return { ...signed, witnesses };
+    });
+    this.checkpointing = run.catch(() => undefined);
+    return run;
   }
 }
