@@ -61,6 +61,8 @@ export interface ExportRunResult extends RunRef {
   written: number;
   missionType?: string;
   status: string;
+  /** The run this one continued as new from (the previous link of the mission's chain). */
+  continuedFrom?: string;
 }
 
 export interface CheckpointResult {
@@ -74,6 +76,12 @@ export interface CheckpointResult {
 
 const CLOSED_TYPES =
   /^EVENT_TYPE_WORKFLOW_EXECUTION_(COMPLETED|FAILED|TIMED_OUT|CANCELED|TERMINATED|CONTINUED_AS_NEW)$/;
+
+function continuedFrom(history: HistoryJson): string | undefined {
+  const started = history.events[0]?.workflowExecutionStartedEventAttributes as
+    { continuedExecutionRunId?: string } | undefined;
+  return started?.continuedExecutionRunId || undefined;
+}
 
 /** The exporter over one store; keeps the log loaded between calls. */
 export class AuditExporter {
@@ -180,7 +188,25 @@ export class AuditExporter {
       written,
       missionType: bundle.manifest.missionType,
       status: bundle.manifest.status,
+      ...(continuedFrom(history) ? { continuedFrom: continuedFrom(history) } : {}),
     };
+  }
+
+  /** Waits (polling, with `heartbeat` between polls) until a run has closed; returns its status. */
+  async awaitClosed(
+    client: Client,
+    raw: RunRef,
+    pause: (ms: number) => Promise<void>,
+  ): Promise<{ status: string; closeTime?: string }> {
+    const { workflowId, runId } = RunRef.parse(raw);
+    const handle = client.workflow.getHandle(workflowId, runId);
+    // The mission starts its export just before it closes: the first poll or two usually find it closed.
+    for (let delay = 50; ; delay = Math.min(delay * 2, 2_000)) {
+      const described = await handle.describe();
+      if (described.status.name !== 'RUNNING')
+        return { status: described.status.name, closeTime: described.closeTime?.toISOString() };
+      await pause(delay);
+    }
   }
 
   /** Signs a checkpoint if the log grew, then asks the witnesses to cosign the latest one. */

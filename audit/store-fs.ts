@@ -201,6 +201,19 @@ export class FsAuditStore implements AuditStore {
     };
   }
 
+  /** Fails, saying what is needed, unless this process can set the immutable flag under the root. */
+  async checkImmutableFlag(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    const probe = join(this.root, `.tmp-immutable-probe-${randomBytes(6).toString('hex')}`);
+    await (await open(probe, 'wx', READ_ONLY)).close();
+    try {
+      await setImmutable([probe], true);
+      await setImmutable([probe], false);
+    } finally {
+      await unlink(probe).catch(() => undefined);
+    }
+  }
+
   /** End of an object's retention (its write time + retentionDays), or 0 without retention. */
   private async retainedUntil(path: string): Promise<number> {
     if (!this.retentionDays) return 0;

@@ -22,7 +22,24 @@ const AuditEnv = z.object({
   MANDATE_AUDIT_S3_FORCE_PATH_STYLE: flag('false'),
   MANDATE_AUDIT_S3_RETENTION_DAYS: z.coerce.number().int().positive().max(36_500).default(365),
   MANDATE_AUDIT_S3_LEGAL_HOLD: flag('false'),
+  /** Key prefix of the store in the bucket ("" or segments ending in "/"). */
+  MANDATE_AUDIT_S3_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9_-][A-Za-z0-9._-]*\/)*$/, 'must be empty or path segments ending in "/" (e.g. audit/prod/)')
+    .default(''),
+  /** Filesystem store: keep every object immutable (chattr +i) for this many days. Unset: no time lock. */
+  MANDATE_AUDIT_FS_RETENTION_DAYS: z.coerce.number().int().positive().max(36_500).optional(),
+  /** Witnesses asked to cosign each checkpoint: `<url>=<witness vkey>`, separated by commas or newlines. */
+  MANDATE_AUDIT_WITNESSES: optionalText,
+  /** How many of those witnesses must have cosigned the latest checkpoint for `audit verify` (default: all). */
+  MANDATE_AUDIT_WITNESS_QUORUM: z.coerce.number().int().positive().optional(),
 });
+
+/** A witness the exporter asks to cosign, and whose cosignature `audit verify` checks. */
+export interface WitnessSetting {
+  url: string;
+  verifierKey: string;
+}
 
 export interface S3StoreConfig {
   endpoint?: string;
@@ -33,6 +50,7 @@ export interface S3StoreConfig {
   forcePathStyle: boolean;
   retentionDays: number;
   legalHold: boolean;
+  prefix: string;
 }
 
 export interface AuditConfig {
@@ -44,6 +62,11 @@ export interface AuditConfig {
   signerKey?: string;
   verifierKey?: string;
   s3?: S3StoreConfig;
+  /** Filesystem store retention (days), enforced with the immutable flag. */
+  fsRetentionDays?: number;
+  witnesses: WitnessSetting[];
+  /** Witness cosignatures `audit verify` requires on the latest checkpoint (default: every witness). */
+  witnessQuorum?: number;
 }
 
 export function parseAuditConfig(env: Env, base: { dataDir: string; namespace: string }): AuditConfig {
@@ -67,7 +90,14 @@ export function parseAuditConfig(env: Env, base: { dataDir: string; namespace: s
       forcePathStyle: yes(c.MANDATE_AUDIT_S3_FORCE_PATH_STYLE),
       retentionDays: c.MANDATE_AUDIT_S3_RETENTION_DAYS,
       legalHold: yes(c.MANDATE_AUDIT_S3_LEGAL_HOLD),
+      prefix: c.MANDATE_AUDIT_S3_PREFIX,
     };
+  }
+  const witnesses = parseWitnesses(c.MANDATE_AUDIT_WITNESSES);
+  if (c.MANDATE_AUDIT_WITNESS_QUORUM && c.MANDATE_AUDIT_WITNESS_QUORUM > witnesses.length) {
+    throw new ConfigError(
+      `configuration error: MANDATE_AUDIT_WITNESS_QUORUM is ${c.MANDATE_AUDIT_WITNESS_QUORUM}, but MANDATE_AUDIT_WITNESSES lists ${witnesses.length} witness(es)`,
+    );
   }
   return {
     store: c.MANDATE_AUDIT_STORE,
@@ -77,5 +107,28 @@ export function parseAuditConfig(env: Env, base: { dataDir: string; namespace: s
     signerKey: c.MANDATE_AUDIT_SIGNER_KEY,
     verifierKey: c.MANDATE_AUDIT_VERIFIER_KEY,
     ...(s3 ? { s3 } : {}),
+    ...(c.MANDATE_AUDIT_FS_RETENTION_DAYS ? { fsRetentionDays: c.MANDATE_AUDIT_FS_RETENTION_DAYS } : {}),
+    witnesses,
+    ...(c.MANDATE_AUDIT_WITNESS_QUORUM ? { witnessQuorum: c.MANDATE_AUDIT_WITNESS_QUORUM } : {}),
   };
+}
+
+/** `<url>=<vkey>` entries (split at the first "="), separated by commas or newlines. */
+export function parseWitnesses(text: string | undefined, variable = 'MANDATE_AUDIT_WITNESSES'): WitnessSetting[] {
+  if (!text) return [];
+  return text
+    .split(/[,\n]/)
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const at = entry.indexOf('=');
+      const url = entry.slice(0, at);
+      const verifierKey = entry.slice(at + 1);
+      if (at < 0 || !/^https?:\/\/[^\s]+$/.test(url) || !/^[^+\s]+\+[0-9a-f]{8}\+\S+$/.test(verifierKey)) {
+        throw new ConfigError(
+          `configuration error: ${variable}: each entry is <http(s) url>=<witness verifier key>, got ${JSON.stringify(entry.slice(0, 80))}`,
+        );
+      }
+      return { url, verifierKey };
+    });
 }

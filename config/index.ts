@@ -5,6 +5,8 @@ import type { ApprovalsConfig } from './approvals';
 import { parseApprovalsConfig } from './approvals';
 import type { AuditConfig } from './audit';
 import { parseAuditConfig } from './audit';
+import type { WitnessServiceConfig } from './witness';
+import { parseWitnessConfig } from './witness';
 import type { ProviderConfig } from './providers';
 import { parseProviderConfig } from './providers';
 import type { Env } from './schema';
@@ -17,11 +19,13 @@ import { ConfigError, optionalText, parseSection, port } from './schema';
  * the process with a one-line explanation.
  */
 export type { ApprovalsConfig, OidcLoginOptions, OidcOptions } from './approvals';
-export type { AuditConfig, S3StoreConfig } from './audit';
+export type { AuditConfig, S3StoreConfig, WitnessSetting } from './audit';
+export type { WitnessServiceConfig } from './witness';
+export { parseLogs, parseWitnessConfig } from './witness';
 export type { Price, ProviderConfig, ProviderName } from './providers';
 export { PROVIDER_NAMES, parseProviderConfig } from './providers';
 export { defaultAllowedHosts, parseApprovalsConfig } from './approvals';
-export { parseAuditConfig } from './audit';
+export { parseAuditConfig, parseWitnesses } from './audit';
 export { ConfigError } from './schema';
 export type { Env } from './schema';
 export { Secret } from './secret';
@@ -95,6 +99,7 @@ export interface MandateConfig {
   operatorKey?: string;
   approvals: ApprovalsConfig;
   audit: AuditConfig;
+  witness: WitnessServiceConfig;
   providers: ProviderConfig;
   tools: ToolsConfig;
 }
@@ -125,6 +130,7 @@ export function loadConfig(env: Env = process.env): MandateConfig {
     operatorKey: c.MANDATE_OPERATOR_KEY,
     approvals: withDefaultStore(parseApprovalsConfig(env), dataDir),
     audit: parseAuditConfig(env, { dataDir, namespace }),
+    witness: parseWitnessConfig(env, { dataDir }),
     providers: parseProviderConfig(env),
     tools: {
       temporalCli: c.TEMPORAL_CLI,

@@ -28,6 +28,7 @@ import type { MissionDefinition, NextStep } from '../core/mission';
 import { ladderFor } from '../core/mission';
 import { ApprovalGate } from './approval-gate';
 import { Controls } from './controls';
+import { exportOnClose } from './export-on-close';
 import { publishStatus, Rail } from './rail';
 
 /** Timeout and retry profiles, one proxy each. */
@@ -252,6 +253,9 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
     setStatus('failed');
     outcome = { verdict: 'failed', summary: message };
     throw ApplicationFailure.create({ type: cause?.type ?? 'MissionFailed', message, nonRetryable: true });
+  } finally {
+    // The mission closes with a verdict (not when it continues as new): export its run now.
+    if (outcome) await exportOnClose();
   }
 
   /** Decides, waits for approval when required, executes with a grant. Returns a verdict when the mission must end. */
