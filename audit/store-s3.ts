@@ -56,8 +56,11 @@ export const S3AuditStoreConfigSchema = z.object({
     .string()
     .regex(/^([A-Za-z0-9_-][A-Za-z0-9._-]*\/)*$/, 'must be empty or path segments ending in "/"')
     .default(''),
-  /** COMPLIANCE retention per object, counted from the write (fractions of a day only in tests). */
-  retentionDays: z.number().positive().max(36_500),
+  /**
+   * COMPLIANCE retention per object, counted from the write (fractions of a day only in tests). 0: no
+   * time-based retention, objects are kept only by legal holds (set `legalHold` to hold every one).
+   */
+  retentionDays: z.number().min(0).max(36_500),
   legalHold: z.boolean().default(false),
   /** `auto` uses If-None-Match and falls back to HEAD-then-PUT if the server answers 501. */
   conditionalWrites: z.enum(['auto', 'if-none-match', 'head-then-put']).default('auto'),
@@ -119,7 +122,9 @@ export class S3AuditStore implements AuditStore {
             Bucket,
             ObjectLockConfiguration: {
               ObjectLockEnabled: 'Enabled',
-              Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: Math.ceil(this.config.retentionDays) } },
+              ...(this.config.retentionDays > 0
+                ? { Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: Math.ceil(this.config.retentionDays) } } }
+                : {}),
             },
           }),
         );
@@ -155,7 +160,8 @@ export class S3AuditStore implements AuditStore {
       const first = await this.firstVersion(key);
       if (first) return { ...result, ...(await this.compareExisting(key, first, digest)) };
     }
-    const retainUntil = new Date(Date.now() + this.config.retentionDays * DAY_MS);
+    const retainUntil =
+      this.config.retentionDays > 0 ? new Date(Date.now() + this.config.retentionDays * DAY_MS) : undefined;
     const written = await this.write(key, bytes, digest, retainUntil, options.contentType);
 
     // Whatever the PUT said, the key's oldest version is the record: ours only if it is that one.
@@ -163,7 +169,12 @@ export class S3AuditStore implements AuditStore {
     if (!first) throw new AuditIntegrityError(`audit key ${key} was written but is not listed`);
     if (written && first.VersionId === written) {
       await this.readVersion(key, written, digest); // read-back verification
-      return { ...result, created: true, versionId: written, retainUntil: retainUntil.toISOString() };
+      return {
+        ...result,
+        created: true,
+        versionId: written,
+        ...(retainUntil ? { retainUntil: retainUntil.toISOString() } : {}),
+      };
     }
     return { ...result, ...(await this.compareExisting(key, first, digest)) };
   }
@@ -287,7 +298,12 @@ export class S3AuditStore implements AuditStore {
     return {
       kind: 's3',
       location: `s3://${bucket}/${prefix}${endpoint ? ` (${endpoint})` : ''}`,
-      guarantee: 'Object Lock COMPLIANCE retention on every version; the oldest version of a key is the record',
+      guarantee:
+        (retentionDays > 0
+          ? 'Object Lock COMPLIANCE retention on every version'
+          : 'no time-based retention: versions are kept by legal holds') +
+        (legalHold ? ', a legal hold on every version' : '') +
+        '; the oldest version of a key is the record',
       retentionDays,
       legalHold,
     };
@@ -298,7 +314,7 @@ export class S3AuditStore implements AuditStore {
     key: string,
     bytes: Uint8Array,
     digest: string,
-    retainUntil: Date,
+    retainUntil: Date | undefined,
     contentType = 'application/octet-stream',
   ): Promise<string | undefined> {
     const input = {
@@ -308,8 +324,7 @@ export class S3AuditStore implements AuditStore {
       ContentType: contentType,
       ChecksumSHA256: Buffer.from(digest, 'hex').toString('base64'),
       Metadata: { sha256: digest },
-      ObjectLockMode: 'COMPLIANCE' as const,
-      ObjectLockRetainUntilDate: retainUntil,
+      ...(retainUntil ? { ObjectLockMode: 'COMPLIANCE' as const, ObjectLockRetainUntilDate: retainUntil } : {}),
       ...(this.config.legalHold ? { ObjectLockLegalHoldStatus: 'ON' as const } : {}),
     };
     try {

@@ -6,17 +6,19 @@ import { Worker } from '@temporalio/worker';
 import type { Command } from 'commander';
 import { CommanderError, Option } from 'commander';
 import { AuditExporter } from '../audit/exporter';
-import type { ExportRunResult } from '../audit/exporter';
+import type { CheckpointResult, ExportRunResult } from '../audit/exporter';
 import type { HistoryJson } from '../audit/history';
 import { parseHistoryJson } from '../audit/history';
 import { buildDecisionReport } from '../audit/report';
 import type { DecisionReport } from '../audit/report';
 import { REPORT_FORMATS, formatReport } from '../audit/report-format';
 import type { ReportFormat } from '../audit/report-format';
-import { openAuditStore, resolveAuditKeys } from '../audit/setup';
+import { openAuditStore, resolveAuditKeys, witnessEndpoints, witnessPolicy } from '../audit/setup';
 import type { AuditStore } from '../audit/store';
 import { verifyAuditStore } from '../audit/verify';
 import type { VerifyResult } from '../audit/verify';
+import type { WitnessOutcome } from '../audit/witness-client';
+import type { WitnessPolicy } from '../audit/witness-policy';
 import { connectClient } from '../client/connect';
 import { ensureAuditSchedule } from '../client/schedules';
 import type { AuditConfig } from '../config';
@@ -35,14 +37,23 @@ export interface AuditIo {
   out: (line: string) => void;
   err: (line: string) => void;
 }
-const stdio: AuditIo = {
+export const stdio: AuditIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
 };
 
-/** A check that did not hold: main() prints the message and exits 1. */
+/**
+ * A check that did not hold: main() prints the message and exits 1. `reported` says the command has
+ * already printed its JSON document (which carries the failure), so main() prints no second one.
+ */
 export class AuditCheckFailed extends Error {
   override name = 'AuditCheckFailed';
+  constructor(
+    message: string,
+    readonly reported = false,
+  ) {
+    super(message);
+  }
 }
 
 // ---- export ----------------------------------------------------------------------------------
@@ -51,7 +62,7 @@ export interface ExportSummary {
   exported: number;
   unchanged: number;
   failed: { workflowId: string; runId: string; error: string }[];
-  checkpoint: { size: number; created: boolean; rootHex: string };
+  checkpoint: { size: number; created: boolean; rootHex: string; witnesses: WitnessOutcome[] };
   seconds: number;
 }
 
@@ -80,7 +91,7 @@ export async function auditExport(
     exported: 0,
     unchanged: 0,
     failed: [],
-    checkpoint: { size: 0, created: false, rootHex: '' },
+    checkpoint: { size: 0, created: false, rootHex: '', witnesses: [] },
     seconds: 0,
   };
   const total = found.runs.length;
@@ -105,13 +116,9 @@ export async function auditExport(
         io.err(`audit export: ${done}/${total} runs, ${rate.toFixed(1)}/s, ETA ${eta}s`);
       }
     }
-    const checkpoint = await exporter.checkpoint();
-    summary.checkpoint = { size: checkpoint.size, created: checkpoint.created, rootHex: checkpoint.rootHex };
+    summary.checkpoint = pick(await exporter.checkpoint());
   }
-  if (total === 0) {
-    const checkpoint = await exporter.checkpoint();
-    summary.checkpoint = { size: checkpoint.size, created: checkpoint.created, rootHex: checkpoint.rootHex };
-  }
+  if (total === 0) summary.checkpoint = pick(await exporter.checkpoint());
   summary.seconds = Math.round(performance.now() - started) / 1000;
   if (options.json) printJson(summary);
   else if (summary.exported === 0 && summary.failed.length === 0) {
@@ -126,35 +133,66 @@ export async function auditExport(
     );
     for (const f of summary.failed) io.out(`  failed ${f.workflowId} ${f.runId}: ${f.error}`);
   }
-  if (summary.failed.length) throw new AuditCheckFailed(`${summary.failed.length} run(s) could not be exported`);
+  if (!options.json) for (const w of summary.checkpoint.witnesses) io.out(witnessLine(w));
+  if (summary.failed.length)
+    throw new AuditCheckFailed(`${summary.failed.length} run(s) could not be exported`, Boolean(options.json));
   return summary;
+}
+
+function pick(checkpoint: CheckpointResult): ExportSummary['checkpoint'] {
+  const { size, created, rootHex, witnesses } = checkpoint;
+  return { size, created, rootHex, witnesses };
+}
+
+export function witnessLine(w: WitnessOutcome): string {
+  const what = {
+    cosigned: `cosigned checkpoint ${w.size}`,
+    stored: `had already cosigned checkpoint ${w.size}`,
+    ahead: `is ahead of checkpoint ${w.size}`,
+    refused: `REFUSED checkpoint ${w.size}`,
+    unreachable: `could not be reached for checkpoint ${w.size}`,
+  }[w.status];
+  return `witness ${w.witness} (${w.keyId}) ${what}${w.detail ? `: ${w.detail}` : ''}`;
 }
 
 // ---- verify ----------------------------------------------------------------------------------
 
 export async function auditVerify(
   store: AuditStore,
-  options: { verifierKeys: string[]; origin?: string; json?: boolean; io?: AuditIo },
+  options: {
+    verifierKeys: string[];
+    origin?: string;
+    witnesses?: WitnessPolicy;
+    json?: boolean;
+    io?: AuditIo;
+  },
 ): Promise<VerifyResult> {
   const io = options.io ?? stdio;
   const result = await verifyAuditStore(store, {
     verifierKeys: options.verifierKeys,
     origin: options.origin,
+    witnesses: options.witnesses,
   });
   if (options.json) printJson(result);
   else {
-    const { leaves, bundles, checkpoints, attestations } = result.counts;
+    const { leaves, bundles, checkpoints, attestations, cosignatures, objects } = result.counts;
     io.out(
-      `${store.describe().location}: ${bundles} bundle(s), ${leaves} leaf/leaves, ${checkpoints} checkpoint(s), ${attestations} signature(s) checked against the keys pinned in each history`,
+      `${store.describe().location}: ${objects} object(s): ${bundles} bundle(s), ${leaves} leaf/leaves, ${checkpoints} checkpoint(s), ${cosignatures} witness cosignature(s), ${attestations} signature(s) checked against the keys pinned in each history`,
     );
-    if (result.latest) io.out(`latest checkpoint: size ${result.latest.size}, root ${result.latest.rootHex}`);
+    if (result.latest) {
+      io.out(`latest checkpoint: size ${result.latest.size}, root ${result.latest.rootHex}`);
+      for (const w of result.latest.witnesses) io.out(`  cosigned by ${w.name} (${w.keyId}) at ${w.timestamp}`);
+    }
     for (const n of result.notes) io.out(`note: ${n}`);
     for (const p of result.problems) io.out(`BROKEN ${p.subject}: ${p.problem}`);
     io.out(
-      result.ok ? 'OK: every bundle, leaf and checkpoint verifies' : `FAILED: ${result.problems.length} problem(s)`,
+      result.ok
+        ? `OK: every object is accounted for; every bundle, leaf and checkpoint verifies${options.witnesses ? ', and the witness policy holds' : ''}`
+        : `FAILED: ${result.problems.length} problem(s)`,
     );
   }
-  if (!result.ok) throw new AuditCheckFailed(`audit verify found ${result.problems.length} problem(s)`);
+  if (!result.ok)
+    throw new AuditCheckFailed(`audit verify found ${result.problems.length} problem(s)`, Boolean(options.json));
   return result;
 }
 
@@ -205,7 +243,7 @@ export async function auditReplay(
   else io.out(`replay FAILED: ${workflowId}: ${outcome.error!.name}: ${outcome.error!.message}`);
   if (!outcome.ok) {
     const kind = /Determinism/i.test(outcome.error!.name) ? 'determinism violation' : 'replay error';
-    throw new AuditCheckFailed(`${kind}: ${outcome.error!.message.split('\n')[0]}`);
+    throw new AuditCheckFailed(`${kind}: ${outcome.error!.message.split('\n')[0]}`, Boolean(options.json));
   }
   return outcome;
 }
@@ -217,14 +255,14 @@ export function auditReport(history: HistoryJson): DecisionReport {
 
 // ---- commander wiring --------------------------------------------------------------------------
 
-interface Globals {
+export interface Globals {
   json?: boolean;
   address?: string;
   namespace?: string;
   taskQueue?: string;
 }
 
-async function withClient<T>(cmd: Command, run: (client: Client, globals: Globals) => Promise<T>): Promise<T> {
+export async function withClient<T>(cmd: Command, run: (client: Client, globals: Globals) => Promise<T>): Promise<T> {
   const globals = cmd.optsWithGlobals<Globals>();
   const { temporal } = cliConfig();
   const connection = await connectClient({
@@ -240,7 +278,7 @@ async function withClient<T>(cmd: Command, run: (client: Client, globals: Global
 }
 
 /** The configured audit settings with the command's --store / --dir on top. */
-function auditConfig(opts: { store?: string; dir?: string }): AuditConfig {
+export function auditConfig(opts: { store?: string; dir?: string }): AuditConfig {
   const config = cliConfig().audit;
   const store = (opts.store as AuditConfig['store'] | undefined) ?? config.store;
   if (store === 's3' && !config.s3) {
@@ -251,7 +289,7 @@ function auditConfig(opts: { store?: string; dir?: string }): AuditConfig {
   return { ...config, store, ...(opts.dir ? { dir: resolve(opts.dir) } : {}) };
 }
 
-function keysFor(config: AuditConfig, io: AuditIo, generate = true) {
+export function keysFor(config: AuditConfig, io: AuditIo, generate = true) {
   const keys = resolveAuditKeys(config, generate);
   if (keys.local?.created)
     io.err(
@@ -260,13 +298,13 @@ function keysFor(config: AuditConfig, io: AuditIo, generate = true) {
   return keys;
 }
 
-const storeOptions = (command: Command) =>
+export const storeOptions = (command: Command) =>
   command
     .addOption(new Option('--store <kind>', 'audit store (default $MANDATE_AUDIT_STORE or fs)').choices(['fs', 's3']))
     .option('--dir <path>', 'filesystem store root (default $MANDATE_AUDIT_DIR or <data dir>/audit)');
 
-/** Adds `mandate audit export|verify|replay|report|schedule` to the program. */
-export function registerAuditCommands(program: Command): void {
+/** Adds `mandate audit export|verify|replay|report|schedule` to the program; returns the `audit` command. */
+export function registerAuditCommands(program: Command): Command {
   const audit = program.command('audit').description('export, verify, replay and report mission histories');
 
   storeOptions(audit.command('export'))
@@ -281,24 +319,48 @@ export function registerAuditCommands(program: Command): void {
       if (!keys.signerKey) throw new Error('audit export needs a signer key: set MANDATE_AUDIT_SIGNER_KEY');
       const store = await openAuditStore(config);
       await withClient(cmd, async (client, globals) => {
-        const exporter = new AuditExporter({ store, signerKey: keys.signerKey!, origin: config.origin });
+        const exporter = new AuditExporter({
+          store,
+          signerKey: keys.signerKey!,
+          origin: config.origin,
+          witnesses: witnessEndpoints(config),
+        });
         const since = opts.since ? new Date(opts.since).toISOString() : undefined;
         await auditExport(exporter, client, { since, missionId: opts.mission, json: globals.json });
       });
     });
 
   storeOptions(audit.command('verify'))
-    .description('check every part hash, leaf inclusion, checkpoint consistency and signature; exit 0 only if all hold')
-    .action(async (opts: { store?: string; dir?: string }, cmd: Command) => {
-      const config = auditConfig(opts);
-      const keys = keysFor(config, stdio, false); // verifying never creates a key
-      const store = await openAuditStore(config, false);
-      await auditVerify(store, {
-        verifierKeys: keys.verifierKeys,
-        origin: config.origin,
-        json: cmd.optsWithGlobals<Globals>().json,
-      });
-    });
+    .description(
+      'check that every object is accounted for, every hash, leaf inclusion, checkpoint consistency and signature, and the witness policy; exit 0 only if all hold',
+    )
+    .option(
+      '--witness-key <vkey>',
+      'a witness cosignature key the latest checkpoint must carry (repeatable; default $MANDATE_AUDIT_WITNESSES)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--witness-quorum <n>', 'how many of those witnesses must have cosigned (default: all)', (v) =>
+      positive(v, '--witness-quorum'),
+    )
+    .action(
+      async (opts: { store?: string; dir?: string; witnessKey?: string[]; witnessQuorum?: number }, cmd: Command) => {
+        const config = auditConfig(opts);
+        const keys = keysFor(config, stdio, false); // verifying never creates a key
+        const store = await openAuditStore(config, false);
+        const configured = witnessPolicy(config);
+        const witnesses = opts.witnessKey?.length
+          ? { keys: opts.witnessKey, quorum: opts.witnessQuorum }
+          : configured && { ...configured, ...(opts.witnessQuorum ? { quorum: opts.witnessQuorum } : {}) };
+        if (opts.witnessQuorum && !witnesses)
+          throw usage('--witness-quorum needs --witness-key or MANDATE_AUDIT_WITNESSES');
+        await auditVerify(store, {
+          verifierKeys: keys.verifierKeys,
+          origin: config.origin,
+          witnesses,
+          json: cmd.optsWithGlobals<Globals>().json,
+        });
+      },
+    );
 
   audit
     .command('replay [source]')
@@ -322,7 +384,8 @@ export function registerAuditCommands(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('text'))
     .action(async (source: string | undefined, opts: { mission?: string; format: ReportFormat }, cmd: Command) => {
       const history = await historyFrom(source, opts.mission, cmd);
-      const report = auditReport(history);
+      const config = auditConfig({});
+      const report = auditReport(history, {});
       const format = cmd.optsWithGlobals<Globals>().json ? 'json' : opts.format;
       process.stdout.write(formatReport(report, format));
     });
@@ -342,6 +405,7 @@ export function registerAuditCommands(program: Command): void {
           );
       }),
     );
+  return audit;
 }
 
 async function historyFrom(
@@ -355,8 +419,14 @@ async function historyFrom(
   return readHistorySource(source);
 }
 
+function positive(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw usage(`${flag} must be a positive whole number, got "${value}"`);
+  return n;
+}
+
 /** A usage error: main() maps CommanderError to exit code 2. */
-function usage(message: string): Error {
+export function usage(message: string): Error {
   process.stderr.write(`mandate: ${message}\n`);
   return new CommanderError(2, 'mandate.usage', message);
 }

@@ -20,7 +20,8 @@ const AuditEnv = z.object({
   MANDATE_AUDIT_S3_ACCESS_KEY_ID: optionalText,
   MANDATE_AUDIT_S3_SECRET_ACCESS_KEY: optionalText,
   MANDATE_AUDIT_S3_FORCE_PATH_STYLE: flag('false'),
-  MANDATE_AUDIT_S3_RETENTION_DAYS: z.coerce.number().int().positive().max(36_500).default(365),
+  /** COMPLIANCE retention per object; 0 means none, allowed only with MANDATE_AUDIT_S3_LEGAL_HOLD=true. */
+  MANDATE_AUDIT_S3_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(365),
   MANDATE_AUDIT_S3_LEGAL_HOLD: flag('false'),
   /** Key prefix of the store in the bucket ("" or segments ending in "/"). */
   MANDATE_AUDIT_S3_PREFIX: z
@@ -79,6 +80,11 @@ export function parseAuditConfig(env: Env, base: { dataDir: string; namespace: s
     if (missing.length) {
       throw new ConfigError(
         `configuration error: MANDATE_AUDIT_STORE=s3 needs ${missing.map((k) => `MANDATE_AUDIT_S3_${k}`).join(', ')}`,
+      );
+    }
+    if (c.MANDATE_AUDIT_S3_RETENTION_DAYS === 0 && !yes(c.MANDATE_AUDIT_S3_LEGAL_HOLD)) {
+      throw new ConfigError(
+        'configuration error: MANDATE_AUDIT_S3_RETENTION_DAYS=0 leaves audit objects deletable; set MANDATE_AUDIT_S3_LEGAL_HOLD=true to hold every object instead',
       );
     }
     s3 = {
