@@ -46,14 +46,17 @@ export async function auditStatus(
   const bundles = log.bundles();
   const records = log.records();
 
+  // The latest checkpoint that reads back whole (an export may be writing the next one right now).
   let checkpoint: AuditStatus['checkpoint'];
-  let body: string | undefined;
-  const latestSize = (await checkpointSizes(store)).at(-1);
-  if (latestSize !== undefined) {
-    const note = (await store.get(checkpointKey(latestSize))).toString('utf8');
-    body = note.slice(0, note.lastIndexOf('\n\n') + 1);
-    const parsed = parseCheckpoint(body);
-    checkpoint = { size: parsed.size, rootHex: parsed.rootHash.toString('hex'), key: checkpointKey(latestSize) };
+  for (const size of (await checkpointSizes(store)).reverse()) {
+    try {
+      const note = (await store.get(checkpointKey(size))).toString('utf8');
+      const parsed = parseCheckpoint(note.slice(0, note.lastIndexOf('\n\n') + 1));
+      checkpoint = { size: parsed.size, rootHex: parsed.rootHash.toString('hex'), key: checkpointKey(size) };
+      break;
+    } catch {
+      continue;
+    }
   }
 
   const lags = bundles

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { AuditConfig, Env } from '../config';
 import { parseAuditConfig } from '../config';
 import { generateEd25519KeyPair } from '../core/ed25519';
 import type { AttestationSigner } from '../core/signer';
@@ -31,6 +32,8 @@ export interface EmbeddedStack {
   /** Temporary folder holding the sample database (and whatever else the script puts there). */
   workDir: string;
   dbPath: string;
+  /** The worker's audit settings: the store under workDir where missions are exported on close. */
+  audit: AuditConfig;
   stop(): Promise<void>;
 }
 
@@ -38,6 +41,8 @@ export async function startEmbeddedStack(options: {
   name: string;
   seed?: SeedOptions;
   log?: (line: string) => void;
+  /** MANDATE_AUDIT_* settings for the worker's exporter (signer key, witnesses); default: a local key. */
+  auditEnv?: Env;
 }): Promise<EmbeddedStack> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const workDir = mkdtempSync(join(tmpdir(), `mandate-${options.name}-`));
@@ -52,11 +57,12 @@ export async function startEmbeddedStack(options: {
   ];
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const taskQueue = `mandate-${options.name}`;
+  const audit = parseAuditConfig(options.auditEnv ?? {}, { dataDir: workDir, namespace: 'default' });
   const worker: RunningWorker = await startMissionWorker({
     connection: nativeConnection,
     taskQueue,
     deps: buildWorkerDeps({ enterpriseDb: dbPath, trustedSigners }),
-    audit: auditDepsFrom(parseAuditConfig({}, { dataDir: workDir, namespace: 'default' })),
+    audit: auditDepsFrom(audit, options.log),
   });
   const connection = await Connection.connect({ address: server.address });
   return {
@@ -67,6 +73,7 @@ export async function startEmbeddedStack(options: {
     taskQueue,
     workDir,
     dbPath,
+    audit,
     async stop() {
       await worker.stop();
       await nativeConnection.close();
