@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { startEmbeddedStack } from '../embedded-stack';
 import { benchDecisions } from './decisions';
 import { benchAudit } from './audit';
+import { benchExportLag } from './export-lag';
 import { startBaselineWorker } from './baseline-worker';
 import { benchGovernance } from './governance';
 import { benchRedaction } from './redaction';
@@ -33,6 +34,11 @@ async function main(): Promise<void> {
     );
     console.log(`  bare                    ${governance.bare.perSecond} workflows/s (${governance.bare.seconds} s)`);
     console.log(`  governed/bare ratio     ${governance.ratio}`);
+
+    // Export on close: each mission above exported itself as it closed (bundle, leaf, checkpoint).
+    const exportLag = await benchExportLag(client, taskQueue, stack.audit);
+    console.log(`Export on close: time from a mission's close to its bundle in the store (${exportLag.runs} runs)`);
+    console.log(`  median ${exportLag.medianSeconds} s, p95 ${exportLag.p95Seconds} s, max ${exportLag.maxSeconds} s`);
 
     // Audit export/verify throughput (issue 5): the missions above, plus synthetic bundles.
     const auditFlag = process.argv.indexOf('--audit-bundles');
@@ -66,6 +72,7 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.version },
       governance,
+      exportLag,
       audit,
       decisions,
       redaction,
