@@ -135,6 +135,11 @@ export class AuditLog {
     return this.entries.filter((entry): entry is LogEntry => !isHoldRecord(entry));
   }
 
+  /** RFC 6962 inclusion proof of leaf `index` in the tree of the first `size` leaves. */
+  proveInclusion(index: number, size = this.size): Buffer[] {
+    return this.merkle.proveInclusion(index, size);
+  }
+
   /** RFC 6962 consistency proof between two sizes of this log (for a witness). */
   proveConsistency(oldSize: number, newSize = this.size): Buffer[] {
     return this.merkle.proveConsistency(oldSize, newSize);

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditConfig } from '../config';
 import { ensureSecretFile, readKeySetting } from '../config/key-files';
@@ -7,6 +8,7 @@ import { FsAuditStore } from './store-fs';
 import { S3AuditStore } from './store-s3';
 import type { WitnessEndpoint } from './witness-client';
 import type { WitnessPolicy } from './witness-policy';
+import type { TrustedKeys } from './report-verification';
 
 /**
  * The audit store and keys from the audit configuration (worker, CLI, demo). Key settings accept
@@ -81,4 +83,30 @@ export function resolveAuditKeys(config: AuditConfig, generate = true): AuditKey
   });
   const signerKey = text.trim();
   return { signerKey, verifierKeys: [parseSignerKey(signerKey).verifierKey], local: { dir, created } };
+}
+
+/** The worker's grant public keys (PEM): configured, or read from this host's grant key file if it has one. */
+export function grantPublicKeys(config: AuditConfig, grantKeyFile?: string): string[] {
+  if (config.grantPublicKey) return [readKeySetting(config.grantPublicKey, 'MANDATE_AUDIT_GRANT_PUBLIC_KEY').trim()];
+  if (grantKeyFile && existsSync(grantKeyFile)) {
+    const stored = JSON.parse(readFileSync(grantKeyFile, 'utf8')) as { publicKeyPem?: string };
+    if (stored.publicKeyPem) return [stored.publicKeyPem];
+  }
+  return [];
+}
+
+/**
+ * Every key a readable report and an evidence package check against, as configured on this host.
+ * (Approval, start and control signatures are checked against the keys pinned in each history.)
+ */
+export function trustedKeys(
+  config: AuditConfig,
+  hosts: { grantKeyFile?: string },
+  witnesses = witnessPolicy(config),
+): TrustedKeys {
+  return {
+    checkpoint: resolveAuditKeys(config, false).verifierKeys,
+    ...(witnesses ? { witnesses } : {}),
+    grants: grantPublicKeys(config, hosts.grantKeyFile),
+  };
 }

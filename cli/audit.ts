@@ -11,8 +11,6 @@ import type { HistoryJson } from '../audit/history';
 import { parseHistoryJson } from '../audit/history';
 import { buildDecisionReport } from '../audit/report';
 import type { DecisionReport } from '../audit/report';
-import { REPORT_FORMATS, formatReport } from '../audit/report-format';
-import type { ReportFormat } from '../audit/report-format';
 import { openAuditStore, resolveAuditKeys, witnessEndpoints, witnessPolicy } from '../audit/setup';
 import type { AuditStore } from '../audit/store';
 import { verifyAuditStore } from '../audit/verify';
@@ -303,7 +301,7 @@ export const storeOptions = (command: Command) =>
     .addOption(new Option('--store <kind>', 'audit store (default $MANDATE_AUDIT_STORE or fs)').choices(['fs', 's3']))
     .option('--dir <path>', 'filesystem store root (default $MANDATE_AUDIT_DIR or <data dir>/audit)');
 
-/** Adds `mandate audit export|verify|replay|report|schedule` to the program; returns the `audit` command. */
+/** Adds `mandate audit export|verify|replay|schedule` to the program; returns the `audit` command (report: audit-report.ts). */
 export function registerAuditCommands(program: Command): Command {
   const audit = program.command('audit').description('export, verify, replay and report mission histories');
 
@@ -378,19 +376,6 @@ export function registerAuditCommands(program: Command): Command {
     });
 
   audit
-    .command('report [source]')
-    .description('the decision report (inputs, policy, decision, approvals, action, outcome) of a bundle or mission')
-    .option('--mission <id>', 'fetch the mission history from Temporal instead')
-    .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('text'))
-    .action(async (source: string | undefined, opts: { mission?: string; format: ReportFormat }, cmd: Command) => {
-      const history = await historyFrom(source, opts.mission, cmd);
-      const config = auditConfig({});
-      const report = auditReport(history, {});
-      const format = cmd.optsWithGlobals<Globals>().json ? 'json' : opts.format;
-      process.stdout.write(formatReport(report, format));
-    });
-
-  audit
     .command('schedule')
     .description('create the Temporal Schedule that runs the audit export workflow (no-op if it exists)')
     .option('--every <duration>', 'interval, e.g. "5 minutes"', '5 minutes')
@@ -408,7 +393,7 @@ export function registerAuditCommands(program: Command): Command {
   return audit;
 }
 
-async function historyFrom(
+export async function historyFrom(
   source: string | undefined,
   missionId: string | undefined,
   cmd: Command,

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerApproverCommands } from './approver';
 import { registerAuditCommands } from './audit';
+import { registerAuditReportCommands } from './audit-report';
 import { registerAuditTrustCommands } from './audit-trust';
 import { missionList, missionShow, missionStart, readInput } from './commands';
 import { cliConfig, closeTemporal, temporalContext as context } from './context';
@@ -63,7 +64,9 @@ export function buildProgram(): Command {
   registerApproverCommands(program);
   registerControlCommands(program, context, defaultUser);
   registerPolicyCommands(program, () => cliConfig().catalogDir);
-  registerAuditTrustCommands(registerAuditCommands(program));
+  const audit = registerAuditCommands(program);
+  registerAuditTrustCommands(audit);
+  registerAuditReportCommands(audit);
   registerWitnessCommand(program);
   return program;
 }

@@ -14,6 +14,8 @@ const AuditEnv = z.object({
   MANDATE_AUDIT_SIGNER_KEY: optionalText,
   /** C2SP verifier key, inline or a file path (default: derived from the signer key). */
   MANDATE_AUDIT_VERIFIER_KEY: optionalText,
+  /** The worker's grant Ed25519 public key (SPKI PEM, inline or a file path) for the report's grant check. */
+  MANDATE_AUDIT_GRANT_PUBLIC_KEY: optionalText,
   MANDATE_AUDIT_S3_ENDPOINT: optionalText,
   MANDATE_AUDIT_S3_REGION: z.string().min(1).default('us-east-1'),
   MANDATE_AUDIT_S3_BUCKET: optionalText,
@@ -62,6 +64,7 @@ export interface AuditConfig {
   origin: string;
   signerKey?: string;
   verifierKey?: string;
+  grantPublicKey?: string;
   s3?: S3StoreConfig;
   /** Filesystem store retention (days), enforced with the immutable flag. */
   fsRetentionDays?: number;
@@ -112,6 +115,7 @@ export function parseAuditConfig(env: Env, base: { dataDir: string; namespace: s
     origin: c.MANDATE_AUDIT_ORIGIN ?? `mandate/audit/${base.namespace}`,
     signerKey: c.MANDATE_AUDIT_SIGNER_KEY,
     verifierKey: c.MANDATE_AUDIT_VERIFIER_KEY,
+    ...(c.MANDATE_AUDIT_GRANT_PUBLIC_KEY ? { grantPublicKey: c.MANDATE_AUDIT_GRANT_PUBLIC_KEY } : {}),
     ...(s3 ? { s3 } : {}),
     ...(c.MANDATE_AUDIT_FS_RETENTION_DAYS ? { fsRetentionDays: c.MANDATE_AUDIT_FS_RETENTION_DAYS } : {}),
     witnesses,

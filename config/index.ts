@@ -60,6 +60,8 @@ const CoreEnv = z.object({
   TEMPORAL_CLI: optionalText,
   MANDATE_S3_SERVER: optionalText,
   MANDATE_CACHE_DIR: optionalText,
+  /** The Chromium that prints reports to PDF (Debian's by default). */
+  MANDATE_CHROMIUM: z.string().min(1).default('/usr/bin/chromium'),
   XDG_CACHE_HOME: optionalText,
   XDG_CONFIG_HOME: optionalText,
   PATH: z.string().default(''),
@@ -71,6 +73,8 @@ export type LogLevel = z.infer<typeof CoreEnv>['MANDATE_LOG_LEVEL'];
 export interface ToolsConfig {
   temporalCli?: string;
   s3Server?: string;
+  /** Chromium for PDF reports. */
+  chromium: string;
   /** Cache for `go install` builds: `$MANDATE_CACHE_DIR`, else `$XDG_CACHE_HOME/mandate`, else `~/.cache/mandate`. */
   cacheDir: string;
   /** PATH entries searched for executables. */
@@ -135,6 +139,7 @@ export function loadConfig(env: Env = process.env): MandateConfig {
     tools: {
       temporalCli: c.TEMPORAL_CLI,
       s3Server: c.MANDATE_S3_SERVER,
+      chromium: c.MANDATE_CHROMIUM,
       cacheDir: c.MANDATE_CACHE_DIR ?? join(c.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mandate'),
       path: c.PATH,
       env: { ...env },

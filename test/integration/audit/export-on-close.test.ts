@@ -9,7 +9,6 @@ import { FsAuditStore } from '../../../audit/store-fs';
 import { verifyAuditStore } from '../../../audit/verify';
 import { Witness } from '../../../audit/witness';
 import { createWitnessServer } from '../../../audit/witness-http';
-import { castVote } from '../../../client/votes';
 import type { AuditExportResult } from '../../../contract/audit';
 import { exportOnCloseWorkflowId } from '../../../contract/audit';
 import { generateCosignerKeyPair } from '../../../core/cosignature';
@@ -22,6 +21,7 @@ import type { TestContext } from '../../harness/context';
 import { harness } from '../../harness/settings';
 import { awaitingApproval, catalog, result, startRefund, waitForState } from '../helpers';
 import { startMission } from '../../../client/missions';
+import { approvalsSigner, castSigned, TEST_SIGNERS } from '../../support/trust';
 
 /**
  * Export on close against the real dev server: each mission, as it closes, starts the export
@@ -55,6 +55,7 @@ beforeAll(async () => {
     // Continue as new every two reasoning steps, so a mission is a chain of runs.
     deps: buildWorkerDeps({
       enterpriseDb: t.dbPath,
+      trustedSigners: TEST_SIGNERS,
       overrides: { 'customer-refund': { limits: { continueAsNewAfterSteps: 2 } } },
     }),
     workflowBundle: { codePath: harness().bundlePath },
@@ -114,7 +115,7 @@ test('a closing mission exports its own runs, logged, checkpointed and witnessed
 test('missions that are rejected or fail are exported on close too; a second trigger writes nothing', async () => {
   const rejected = await startRefund(t.client, t.taskQueue, 'CASE-1003');
   await waitForState(t.client, rejected, awaitingApproval);
-  await castVote(t.client, rejected, {
+  await castSigned(t.client, rejected, {
     actionId: 'a1',
     decision: 'reject',
     approver: 'sam.supervisor@example.com',
@@ -130,6 +131,7 @@ test('missions that are rejected or fail are exported on close too; a second tri
     input: { caseId: 'CASE-1002' },
     initiator: 'agent-desk@example.com',
     provider: 'openai:gpt-4o-mini',
+    signer: approvalsSigner,
   });
   await expect(result(t.client, failed)).rejects.toThrow();
 

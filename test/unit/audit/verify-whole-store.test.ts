@@ -1,32 +1,23 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditExporter } from '../../../audit/exporter';
-import type { HistoryJson } from '../../../audit/history';
-import { parseHistoryJson } from '../../../audit/history';
+import { bundlePrefix } from '../../../audit/bundle';
 import { FsAuditStore } from '../../../audit/store-fs';
 import { MemoryAuditStore } from '../../../audit/store-memory';
 import { verifyAuditStore } from '../../../audit/verify';
 import { generateKeyPair } from '../../../core/signed-note';
+import { approvedHistory as historyOf, runIdOf } from '../../support/fixtures';
 
 /**
  * Whole-store verification on the filesystem store: an auditor browsing the directory must not be
  * shown anything verify did not account for. Each planted file fails verify with its path named.
  */
-const fixture = readFileSync(join(__dirname, '..', '..', 'fixtures', 'histories', 'customer-refund-approved.json'));
 const keys = generateKeyPair('mandate-audit-test');
 const origin = 'mandate/audit/test';
 let root: string;
 let storeDir: string;
 let bundle: string;
-
-function historyOf(n: number): HistoryJson {
-  const history = parseHistoryJson(fixture);
-  const started = history.events[0].workflowExecutionStartedEventAttributes as Record<string, string>;
-  started.workflowId = `customer-refund-${n}`;
-  started.originalExecutionRunId = `00000000-0000-0000-0000-${String(n).padStart(12, '0')}`;
-  return history;
-}
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'mandate-verify-store-'));
@@ -38,7 +29,8 @@ beforeAll(async () => {
   });
   for (const n of [1, 2]) await exporter.exportHistory(historyOf(n));
   await exporter.checkpoint();
-  bundle = 'bundles/customer-refund-1/00000000-0000-0000-0000-000000000001';
+  const started = historyOf(1).events[0].workflowExecutionStartedEventAttributes as { workflowId: string };
+  bundle = bundlePrefix(started.workflowId, runIdOf(1)).replace(/\/$/, '');
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));

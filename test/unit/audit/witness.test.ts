@@ -4,8 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { AuditExporter } from '../../../audit/exporter';
-import type { HistoryJson } from '../../../audit/history';
-import { parseHistoryJson } from '../../../audit/history';
 import { checkpointKey, cosignatureKey } from '../../../audit/log';
 import { MemoryAuditStore } from '../../../audit/store-memory';
 import { verifyAuditStore } from '../../../audit/verify';
@@ -14,13 +12,13 @@ import { createWitnessServer } from '../../../audit/witness-http';
 import { generateCosignerKeyPair, parseCosignatureVerifierKey } from '../../../core/cosignature';
 import { MerkleLog, consistencyProof } from '../../../core/merkle';
 import { formatCheckpoint, generateKeyPair, signNote } from '../../../core/signed-note';
+import { approvedHistory as historyOf } from '../../support/fixtures';
 
 /**
  * A witness (C2SP tlog-witness over real HTTP on 127.0.0.1) following one log: it cosigns consistent
  * checkpoints, refuses rollbacks, inconsistent checkpoints and a split view, and `audit verify` with
  * a witness policy fails a store whose latest checkpoint lacks the cosignatures.
  */
-const fixture = readFileSync(join(__dirname, '..', '..', 'fixtures', 'histories', 'customer-refund-approved.json'));
 const logKeys = generateKeyPair('mandate-audit-test');
 const origin = 'mandate/audit/witness-test';
 const witnessKeys = generateCosignerKeyPair('witness.test/w1');
@@ -28,14 +26,6 @@ let dir: string;
 let witness: Witness;
 let server: FastifyInstance;
 let url: string;
-
-function historyOf(n: number): HistoryJson {
-  const history = parseHistoryJson(fixture);
-  const started = history.events[0].workflowExecutionStartedEventAttributes as Record<string, string>;
-  started.workflowId = `customer-refund-${n}`;
-  started.originalExecutionRunId = `00000000-0000-0000-0000-${String(n).padStart(12, '0')}`;
-  return history;
-}
 
 const exporterFor = (store: MemoryAuditStore) =>
   new AuditExporter({
