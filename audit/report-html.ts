@@ -49,8 +49,9 @@ details{margin:6px 0}summary{cursor:pointer;color:var(--muted)}
 .tag.ok{border-color:var(--ok);color:var(--ok)}.tag.failed{border-color:var(--bad);color:var(--bad)}
 .timeline svg{width:100%;height:auto;display:block}
 footer{margin-top:32px;color:var(--muted);font-size:12px}
+nav.links{margin:0 0 12px;font-size:13px}nav.links a{color:#0969da}
 @page{size:A4;margin:14mm}
-@media print{main{max-width:none;padding:0}.banner,tr,li,svg{break-inside:avoid}h2{break-after:avoid}details:not([open]){display:none}code.hash{max-width:none}}
+@media print{nav.links{display:none}main{max-width:none;padding:0}.banner,tr,li,svg{break-inside:avoid}h2{break-after:avoid}details:not([open]){display:none}code.hash{max-width:none}}
 `;
 
 /** `style-src` source for a Content-Security-Policy that allows exactly the report's style sheet. */
@@ -60,13 +61,27 @@ const MAX_TEXT = 4_000;
 
 export function renderReportHtml(
   report: DecisionReport,
-  options: { verification?: ReportVerification; timeline?: Timeline } = {},
+  options: {
+    verification?: ReportVerification;
+    timeline?: Timeline;
+    /** Link this style sheet (served as REPORT_CSS) instead of inlining it: for a CSP of `style-src 'self'`. */
+    stylesheet?: string;
+    /** Links shown under the banner (the approvals service: PDF, evidence package, back to the list). */
+    links?: { href: string; label: string }[];
+  } = {},
 ): string {
   const title = `Decision report: ${report.workflowId ?? '?'}`;
+  const style = options.stylesheet
+    ? `<link rel="stylesheet" href="${esc(options.stylesheet)}">`
+    : `<style>${REPORT_CSS}</style>`;
+  const links = options.links?.length
+    ? `<nav class="links">${options.links.map((l) => `<a href="${esc(l.href)}">${esc(l.label)}</a>`).join(' · ')}</nav>`
+    : '';
   const parts = [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${esc(title)}</title><style>${REPORT_CSS}</style></head><body><main>`,
+    `<title>${esc(title)}</title>${style}</head><body><main>`,
+    links,
     banner(report, title, options.verification),
     options.timeline
       ? `<section class="timeline"><h2>Timeline</h2>${timelineSvg(options.timeline)}${timelineList(options.timeline)}</section>`
