@@ -1,4 +1,5 @@
 import { createApprovalsService } from '../approvals-ui/server';
+import { openAuditStore, resolveAuditKeys, trustedKeys } from '../audit/setup';
 import { loadSigningKey } from '../approvals-ui/keys';
 import { openStore } from '../approvals-ui/store';
 import { connectClient } from '../client/connect';
@@ -53,6 +54,16 @@ async function main(): Promise<void> {
     trustProxy: approvalsConfig.trustProxy,
     signingKeyPem: signingKey.pem,
     secureCookies: approvalsConfig.secureCookies,
+    // The Audit page (auditor role) reads the audit store and checks it with this host's keys.
+    audit: {
+      store: await openAuditStore(config.audit, false),
+      origin: config.audit.origin,
+      keys: {
+        ...trustedKeys(config.audit, { approvalsSigningKey: signingKey.pem, grantKeyFile: config.grantKeyFile }),
+        checkpoint: resolveAuditKeys(config.audit).verifierKeys,
+      },
+      chromium: config.tools.chromium,
+    },
   });
   await approvals.listen({ host: '127.0.0.1', port: config.approvalsPort });
 
@@ -80,6 +91,8 @@ Try, in another terminal:
   npx mandate approvals list
   npx mandate approve <missionId> a1 --reason "receipt checked"
   npx mandate mission show <missionId>
+  npx mandate audit status                                       # each mission is exported as it closes
+  npx mandate token create --subject ada --roles auditor         # then /audit on the approvals service
 
 Ctrl-C stops everything.`);
 
