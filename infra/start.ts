@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       store: await openAuditStore(config.audit, false),
       origin: config.audit.origin,
       keys: {
-        ...trustedKeys(config.audit, { approvalsSigningKey: signingKey.pem, grantKeyFile: config.grantKeyFile }),
+        ...trustedKeys(config.audit, { grantKeyFile: config.grantKeyFile }),
         checkpoint: resolveAuditKeys(config.audit).verifierKeys,
       },
       chromium: config.tools.chromium,

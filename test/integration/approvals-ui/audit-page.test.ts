@@ -6,17 +6,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createLocalToken } from '../../../approvals-ui/local-tokens';
 import { AuditExporter } from '../../../audit/exporter';
-import { parseHistoryJson } from '../../../audit/history';
 import { verifyPackage } from '../../../audit/package';
 import { FsAuditStore } from '../../../audit/store-fs';
 import { Witness } from '../../../audit/witness';
 import { createWitnessServer } from '../../../audit/witness-http';
-import { castVote } from '../../../client/votes';
 import { exportOnCloseWorkflowId } from '../../../contract/audit';
-import type { VoteInput } from '../../../contract/mission';
-import { createAttestationSigner } from '../../../core/attestation';
 import { generateCosignerKeyPair } from '../../../core/cosignature';
-import { generateEd25519KeyPair } from '../../../core/ed25519';
 import { generateKeyPair } from '../../../core/signed-note';
 import { buildWorkerDeps } from '../../../workers/deps';
 import { startMissionWorker } from '../../../workers/worker';
@@ -24,6 +19,8 @@ import type { RunningWorker } from '../../../workers/worker';
 import { createTestContext } from '../../harness/context';
 import type { TestContext } from '../../harness/context';
 import { harness, testSettings } from '../../harness/settings';
+import { approvedHistory, firstVote } from '../../support/fixtures';
+import { castSigned, TEST_SIGNERS } from '../../support/trust';
 import { awaitingApproval, result, startRefund, waitForState } from '../helpers';
 import { CHROMIUM, launchChromium } from './browser';
 import { startService } from './fixture';
@@ -43,8 +40,6 @@ const root = mkdtempSync(join(tmpdir(), 'mandate-audit-page-'));
 const store = new FsAuditStore({ root: join(root, 'store') });
 const logKeys = generateKeyPair('mandate-audit');
 const witnessKeys = generateCosignerKeyPair('witness.example/w1');
-const approvals = generateEd25519KeyPair();
-const signer = createAttestationSigner(approvals.privateKeyPem);
 const origin = 'mandate/audit/default';
 let t: TestContext;
 let native: NativeConnection;
@@ -55,7 +50,13 @@ let browser: Browser;
 let auditorToken: string;
 let normal = '';
 const contexts: BrowserContext[] = [];
-const forged = 'customer-refund-mallory';
+/** A recorded history (the committed fixture, as another run) whose signed vote now claims to be by "mallory". */
+const forgedHistory = approvedHistory(901, (h) => {
+  const vote = firstVote(h);
+  vote.input.approver = 'mallory';
+  vote.save();
+});
+const forged = (forgedHistory.events[0].workflowExecutionStartedEventAttributes as { workflowId: string }).workflowId;
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -78,46 +79,27 @@ beforeAll(async () => {
   worker = await startMissionWorker({
     connection: native,
     taskQueue: t.taskQueue,
-    deps: buildWorkerDeps({ enterpriseDb: t.dbPath, grantKeyFile }),
+    deps: buildWorkerDeps({ enterpriseDb: t.dbPath, grantKeyFile, trustedSigners: TEST_SIGNERS }),
     workflowBundle: { codePath: harness().bundlePath },
     audit,
   });
 
   // A refund a supervisor approves through the approvals service's signature, exported on close.
   normal = await startRefund(t.client, t.taskQueue, 'CASE-1002');
-  const state = await waitForState(t.client, normal, awaitingApproval);
-  const { paramsHash, policyVersion } = state.pending[0] as { paramsHash: string; policyVersion: string };
-  const vote: VoteInput = {
-    paramsHash,
-    policyVersion,
+  await waitForState(t.client, normal, awaitingApproval);
+  await castSigned(t.client, normal, {
     actionId: 'a1',
     decision: 'approve',
     approver: 'sam.supervisor@example.com',
     roles: ['supervisor'],
     reason: 'photos of the leak attached',
-  };
-  await castVote(t.client, normal, { ...vote, attestation: signer.sign(normal, vote) });
+  });
   await result(t.client, normal);
   const { runId } = await t.client.workflow.getHandle(normal).describe();
   await t.client.workflow.getHandle(exportOnCloseWorkflowId(normal, runId)).result();
 
-  // A recorded history whose approval was signed for someone else and claims to be "mallory".
-  const history = parseHistoryJson(
-    readFileSync(join(ROOT, 'test', 'fixtures', 'histories', 'customer-refund-approved.json')),
-  );
-  const started = history.events[0].workflowExecutionStartedEventAttributes as Record<string, string>;
-  started.workflowId = forged;
-  const accepted = history.events.find((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED')!;
-  const payload = (
-    accepted.workflowExecutionUpdateAcceptedEventAttributes as {
-      acceptedRequest: { input: { args: { payloads: { data: string }[] } } };
-    }
-  ).acceptedRequest.input.args.payloads[0];
-  const input = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as VoteInput;
-  const signed = { ...input, attestation: signer.sign(forged, input) };
-  payload.data = Buffer.from(JSON.stringify({ ...signed, approver: 'mallory' })).toString('base64');
   const exporter = new AuditExporter(audit);
-  await exporter.exportHistory(history);
+  await exporter.exportHistory(forgedHistory);
   await exporter.checkpoint();
 
   service = await startService(
@@ -130,7 +112,6 @@ beforeAll(async () => {
         keys: {
           checkpoint: [logKeys.verifierKey],
           witnesses: { keys: [witnessKeys.verifierKey] },
-          approvals: [approvals.publicKeyPem],
           grants: [JSON.parse(readFileSync(grantKeyFile, 'utf8')).publicKeyPem],
         },
       },
@@ -219,7 +200,7 @@ test('a report page shows the banner, the timeline and the sections; the PDF and
   await page.click(`a:text("${forged}")`);
   expect(await page.textContent('header.banner')).toMatch(/Verification FAILED/);
   expect(await page.textContent('header.banner li.failed')).toMatch(
-    /✗Approval: mallory approve a1 signature does not verify with any trusted approvals key key [0-9a-f]{16}/,
+    /✗Approval: mallory approve a1 signature does not verify: .* key [0-9a-f]{16}/,
   );
   await page.screenshot({ path: join(SCREENSHOTS, 'report-unverifiable-vote.png'), fullPage: true });
 });

@@ -9,11 +9,8 @@ import { bundlePrefix } from '../../../audit/bundle';
 import { FsAuditStore } from '../../../audit/store-fs';
 import { Witness } from '../../../audit/witness';
 import { createWitnessServer } from '../../../audit/witness-http';
-import { castVote } from '../../../client/votes';
 import { exportOnCloseWorkflowId } from '../../../contract/audit';
-import { createAttestationSigner } from '../../../core/attestation';
 import { generateCosignerKeyPair } from '../../../core/cosignature';
-import { generateEd25519KeyPair } from '../../../core/ed25519';
 import { generateKeyPair } from '../../../core/signed-note';
 import { buildWorkerDeps } from '../../../workers/deps';
 import { startMissionWorker } from '../../../workers/worker';
@@ -22,6 +19,7 @@ import { createTestContext } from '../../harness/context';
 import type { TestContext } from '../../harness/context';
 import { harness } from '../../harness/settings';
 import { runCli } from '../../support/run-cli';
+import { castSigned, TEST_SIGNERS } from '../../support/trust';
 import { awaitingApproval, result, startRefund, waitForState } from '../helpers';
 
 /**
@@ -40,7 +38,6 @@ const root = mkdtempSync(join(tmpdir(), 'mandate-report-cli-'));
 const storeDir = join(root, 'store');
 const logKeys = generateKeyPair('mandate-audit-report');
 const witnessKeys = generateCosignerKeyPair('witness.test/report');
-const approvals = generateEd25519KeyPair();
 const origin = 'mandate/audit/report';
 let env: Record<string, string>;
 const mandate = (...args: string[]) => runCli(env, args, 120_000);
@@ -60,7 +57,7 @@ beforeAll(async () => {
   worker = await startMissionWorker({
     connection: native,
     taskQueue: t.taskQueue,
-    deps: buildWorkerDeps({ enterpriseDb: t.dbPath, grantKeyFile }),
+    deps: buildWorkerDeps({ enterpriseDb: t.dbPath, grantKeyFile, trustedSigners: TEST_SIGNERS }),
     workflowBundle: { codePath: harness().bundlePath },
     audit: {
       store: new FsAuditStore({ root: storeDir }),
@@ -69,7 +66,6 @@ beforeAll(async () => {
       witnesses: [{ url, verifierKey: witnessKeys.verifierKey }],
     },
   });
-  writeFileSync(join(root, 'approvals.pem'), approvals.publicKeyPem);
   writeFileSync(join(root, 'grant.pem'), JSON.parse(readFileSync(grantKeyFile, 'utf8')).publicKeyPem);
   env = {
     MANDATE_TEMPORAL_ADDRESS: t.address,
@@ -78,25 +74,19 @@ beforeAll(async () => {
     MANDATE_AUDIT_VERIFIER_KEY: logKeys.verifierKey,
     MANDATE_AUDIT_ORIGIN: origin,
     MANDATE_AUDIT_WITNESSES: `${url}=${witnessKeys.verifierKey}`,
-    MANDATE_AUDIT_APPROVALS_PUBLIC_KEY: join(root, 'approvals.pem'),
     MANDATE_AUDIT_GRANT_PUBLIC_KEY: join(root, 'grant.pem'),
   };
 
   missionId = await startRefund(t.client, t.taskQueue, 'CASE-1002');
-  const state = await waitForState(t.client, missionId, awaitingApproval);
-  const { paramsHash, policyVersion } = state.pending[0] as { paramsHash: string; policyVersion: string };
+  await waitForState(t.client, missionId, awaitingApproval);
   // The approvals service signs the vote bound to the action it showed (as approvals-ui does).
-  const vote = {
-    paramsHash,
-    policyVersion,
+  await castSigned(t.client, missionId, {
     actionId: 'a1',
-    decision: 'approve' as const,
+    decision: 'approve',
     approver: 'sam.supervisor@example.com',
     roles: ['supervisor'],
     reason: 'photos attached',
-  };
-  const signer = createAttestationSigner(approvals.privateKeyPem);
-  await castVote(t.client, missionId, { ...vote, attestation: signer.sign(missionId, vote) });
+  });
   await result(t.client, missionId);
   runId = (await t.client.workflow.getHandle(missionId).describe()).runId;
   await t.client.workflow.getHandle(exportOnCloseWorkflowId(missionId, runId)).result();
