@@ -171,12 +171,14 @@ test('a report page shows the banner, the timeline and the sections; the PDF and
   await page.click(`a:text("${normal}")`);
   await page.waitForURL(/\/audit\/runs\/.*\/report$/);
   expect(await page.textContent('header.banner')).toMatch(/Verified: every link checks out/);
-  expect(await page.locator('header.banner li.ok').count()).toBe(6);
+  // history, checkpoint, inclusion, witnesses, the start, the vote and the grant.
+  expect(await page.locator('header.banner li.ok').count()).toBe(7);
+  expect(await page.textContent('header.banner')).toMatch(/✓Start by .* signed with a key pinned in the history/);
   expect(await page.textContent('header.banner .headline')).toContain(
     'was approved by sam.supervisor@example.com and executed',
   );
   expect(await page.locator('section.timeline svg rect').count()).toBeGreaterThan(5);
-  for (const layer of ['1. Inputs', '2. Policy', '3. Decision', '4. Approvals', '5. Action', '6. Outcome'])
+  for (const layer of ['1. Inputs', '2. Policy', '3. Decision', '4. Approvals', '5. Action', '6. Outcome', 'Signers'])
     expect(await page.locator(`h2:text-is("${layer}")`).count()).toBe(1);
   // The style sheet applied (served from the service, within its CSP): the banner is green.
   expect(
