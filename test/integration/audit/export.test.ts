@@ -336,7 +336,7 @@ describe('the mandate audit commands', () => {
     const ok = await mandate('audit', 'verify', '--dir', storeDir);
     expect(ok).toMatchObject({
       code: 0,
-      stdout: expect.stringMatching(/OK: every bundle, leaf and checkpoint verifies/),
+      stdout: expect.stringMatching(/OK: every object is accounted for; every bundle, leaf and checkpoint verifies/),
     });
     const dir = join(root, 'tampered-cli');
     cpSync(storeDir, dir, { recursive: true });
@@ -360,6 +360,6 @@ describe('the mandate audit commands', () => {
     const replay = await mandate('audit', 'replay', bundleDir(missions.allowed), '--workflow-bundle', bundlePath());
     expect(replay).toMatchObject({ code: 0, stdout: expect.stringMatching(/^replay OK/) });
     expect((await mandate('audit', 'replay')).code).toBe(2);
-    expect((await mandate('audit', 'report', 'x', '--format', 'pdf')).code).toBe(2);
+    expect((await mandate('audit', 'report', 'x', '--format', 'docx')).code).toBe(2);
   });
 });
