@@ -81,6 +81,7 @@ beforeAll(async () => {
     taskQueue: t.taskQueue,
     deps: buildWorkerDeps({ enterpriseDb: t.dbPath, grantKeyFile, trustedSigners: TEST_SIGNERS }),
     workflowBundle: { codePath: harness().bundlePath },
+    dataConverter: t.dataConverter, // payloads encrypted with the run's key ring, as the test client does
     audit,
   });
 

@@ -59,6 +59,7 @@ beforeAll(async () => {
       overrides: { 'customer-refund': { limits: { continueAsNewAfterSteps: 2 } } },
     }),
     workflowBundle: { codePath: harness().bundlePath },
+    dataConverter: t.dataConverter, // payloads encrypted with the run's key ring, as the test client does
     audit: {
       store,
       signerKey: logKeys.signerKey,

@@ -6,6 +6,8 @@ import { NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { readArchive, writeArchive } from '../../../audit/archive';
 import { bundlePrefix } from '../../../audit/bundle';
+import { encryptedPayloads } from '../../../audit/decrypt';
+import { parseHistoryJson } from '../../../audit/history';
 import { FsAuditStore } from '../../../audit/store-fs';
 import { Witness } from '../../../audit/witness';
 import { createWitnessServer } from '../../../audit/witness-http';
@@ -59,6 +61,7 @@ beforeAll(async () => {
     taskQueue: t.taskQueue,
     deps: buildWorkerDeps({ enterpriseDb: t.dbPath, grantKeyFile, trustedSigners: TEST_SIGNERS }),
     workflowBundle: { codePath: harness().bundlePath },
+    dataConverter: t.dataConverter, // payloads encrypted with the run's key ring, as the test client does
     audit: {
       store: new FsAuditStore({ root: storeDir }),
       signerKey: logKeys.signerKey,
@@ -191,6 +194,8 @@ test('evidence packages are byte-identical, verify offline with no data dir, and
   expect(existsSync(nowhere)).toBe(false);
 
   const files = readArchive(readFileSync(zip));
+  // The package keeps the history as stored: ciphertext, which its offline checks need no key for.
+  expect(encryptedPayloads(parseHistoryJson(files.get('bundle/history.json')!)).count).toBeGreaterThan(0);
   const changed = new Map(files);
   const html = Buffer.from(files.get('report.html')!);
   html[html.indexOf('<h1>') + 4] ^= 0x01;
