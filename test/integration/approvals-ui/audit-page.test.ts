@@ -110,6 +110,7 @@ beforeAll(async () => {
         store,
         origin,
         chromium: CHROMIUM,
+        keyRing: t.keyRing, // the exported run's history is encrypted: reports read it with the ring
         keys: {
           checkpoint: [logKeys.verifierKey],
           witnesses: { keys: [witnessKeys.verifierKey] },
