@@ -13,6 +13,15 @@ export function createAuditActivities(deps: AuditDeps | (() => Promise<AuditDeps
     (exporter ??= (typeof deps === 'function' ? deps() : Promise.resolve(deps)).then((d) => new AuditExporter(d)));
   const client = (e: AuditExporter) => e.deps.client ?? Context.current().client;
   return {
+    /** Returns once the run has closed (the export on close is started just before the mission closes). */
+    async auditAwaitRunClosed(input: RunRef): Promise<{ status: string; closeTime?: string }> {
+      const e = await get();
+      const ctx = Context.current();
+      return e.awaitClosed(client(e), input, async (ms) => {
+        ctx.heartbeat();
+        await ctx.sleep(ms);
+      });
+    },
     async auditFindUnexported(input: z.input<typeof FindInput>): Promise<FindResult> {
       const e = await get();
       return e.findUnexported(client(e), input);

@@ -6,6 +6,8 @@ import type { OidcOptions } from '../config';
 import { defaultAllowedHosts } from '../config';
 import { createAttestationSigner } from '../core/signer';
 import { registerApi } from './api';
+import type { AuditPageOptions } from './audit-page';
+import { registerAuditPages } from './audit-page';
 import { createApp } from './app';
 import type { Authenticator } from './auth';
 import { anyOf } from './auth';
@@ -50,6 +52,8 @@ export interface ApprovalsServiceOptions {
   allowedHosts?: string[];
   trustProxy?: boolean | number | string[];
   rateLimits?: RateLimits;
+  /** The audit store and trusted keys behind the auditor's Audit page (unset: no Audit page). */
+  audit?: AuditPageOptions;
 }
 
 export function createApprovalsService(options: ApprovalsServiceOptions): FastifyInstance {
@@ -87,6 +91,7 @@ export function createApprovalsService(options: ApprovalsServiceOptions): Fastif
     if (provider && options.oidc?.login) {
       registerOidcLogin(routes, { provider, login: options.oidc.login, identities, store, limits, secure });
     }
+    registerAuditPages(routes, { identities, audit: options.audit });
   });
   return app;
 }

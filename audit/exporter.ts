@@ -8,8 +8,10 @@ import { quote, where } from '../core/visibility';
 import type { Bundle } from './bundle';
 import { PART_NAMES, buildBundle, manifestKey } from './bundle';
 import type { HistoryJson } from './history';
-import { AuditLog } from './log';
+import { AuditLog, checkpointSizes } from './log';
 import type { AuditStore } from './store';
+import type { WitnessEndpoint, WitnessOutcome } from './witness-client';
+import { gatherCosignatures } from './witness-client';
 import { sha256Hex } from '../core/hash';
 
 /**
@@ -24,6 +26,8 @@ export interface AuditDeps {
   signerKey: string;
   /** Checkpoint origin, e.g. `mandate/audit/<namespace>`. */
   origin: string;
+  /** Witnesses asked to cosign each checkpoint (C2SP tlog-witness). */
+  witnesses?: readonly WitnessEndpoint[];
   /** A client for visibility and history; activities default to the worker's own. */
   client?: Client;
   now?: () => Date;
@@ -57,6 +61,8 @@ export interface ExportRunResult extends RunRef {
   written: number;
   missionType?: string;
   status: string;
+  /** The run this one continued as new from (the previous link of the mission's chain). */
+  continuedFrom?: string;
 }
 
 export interface CheckpointResult {
@@ -64,14 +70,23 @@ export interface CheckpointResult {
   created: boolean;
   key?: string;
   rootHex: string;
+  /** What each configured witness did with the latest checkpoint. */
+  witnesses: WitnessOutcome[];
 }
 
 const CLOSED_TYPES =
   /^EVENT_TYPE_WORKFLOW_EXECUTION_(COMPLETED|FAILED|TIMED_OUT|CANCELED|TERMINATED|CONTINUED_AS_NEW)$/;
 
+function continuedFrom(history: HistoryJson): string | undefined {
+  const started = history.events[0]?.workflowExecutionStartedEventAttributes as
+    { continuedExecutionRunId?: string } | undefined;
+  return started?.continuedExecutionRunId || undefined;
+}
+
 /** The exporter over one store; keeps the log loaded between calls. */
 export class AuditExporter {
   private log?: Promise<AuditLog>;
+  private checkpointing: Promise<unknown> = Promise.resolve();
 
   constructor(readonly deps: AuditDeps) {}
 
@@ -173,11 +188,39 @@ export class AuditExporter {
       written,
       missionType: bundle.manifest.missionType,
       status: bundle.manifest.status,
+      ...(continuedFrom(history) ? { continuedFrom: continuedFrom(history) } : {}),
     };
   }
 
-  async checkpoint(): Promise<CheckpointResult> {
-    const log = await this.openLog();
-    return log.checkpoint(this.deps.signerKey);
+  /** Waits (polling, with `heartbeat` between polls) until a run has closed; returns its status. */
+  async awaitClosed(
+    client: Client,
+    raw: RunRef,
+    pause: (ms: number) => Promise<void>,
+  ): Promise<{ status: string; closeTime?: string }> {
+    const { workflowId, runId } = RunRef.parse(raw);
+    const handle = client.workflow.getHandle(workflowId, runId);
+    // The mission starts its export just before it closes: the first poll or two usually find it closed.
+    for (let delay = 50; ; delay = Math.min(delay * 2, 2_000)) {
+      const described = await handle.describe();
+      if (described.status.name !== 'RUNNING')
+        return { status: described.status.name, closeTime: described.closeTime?.toISOString() };
+      await pause(delay);
+    }
+  }
+
+  /** Signs a checkpoint if the log grew, then asks the witnesses to cosign the latest one. */
+  checkpoint(): Promise<CheckpointResult> {
+    // One at a time per exporter: concurrent exports (one per closing mission) share this instance.
+    const run = this.checkpointing.then(async () => {
+      const log = await this.openLog();
+      const signed = await log.checkpoint(this.deps.signerKey);
+      const latest = (await checkpointSizes(this.deps.store)).at(-1) ?? 0;
+      const witnesses =
+        latest <= log.size ? await gatherCosignatures(this.deps.store, log, latest, this.deps.witnesses ?? []) : [];
+      return { ...signed, witnesses };
+    });
+    this.checkpointing = run.catch(() => undefined);
+    return run;
   }
 }

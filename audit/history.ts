@@ -1,5 +1,8 @@
+import * as proto from '@temporalio/proto';
 import type { temporal } from '@temporalio/proto';
+import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { Field, Type } from 'protobufjs';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../core/payload-encryption';
 
 /**
@@ -59,13 +62,46 @@ export function parseHistoryJson(source: string | Uint8Array | unknown): History
 
 /**
  * Canonical bytes of a history in the stock JSON format: the SDK's `historyToJSON` (the same norm as
- * the Temporal CLI), pretty-printed with two spaces and a final newline. The same history always
- * yields the same bytes, and the file loads in `temporal workflow show`-compatible tooling.
+ * the Temporal CLI), pretty-printed with two spaces and a final newline, with the entries of every
+ * protobuf map (payload metadata, search attributes, memo and header fields) sorted by key — the
+ * server sends those in no fixed order, and the same history must always yield the same bytes. The
+ * file loads in `temporal workflow show`-compatible tooling.
  */
 export function canonicalHistoryBytes(history: temporal.api.history.v1.IHistory | HistoryJson): Buffer {
-  const proto = 'events' in history && isJsonHistory(history) ? historyFromJSON(history) : history;
-  const json = JSON.parse(historyToJSON(proto as temporal.api.history.v1.History)) as unknown;
-  return Buffer.from(`${JSON.stringify(json, null, 2)}\n`, 'utf8');
+  const message = 'events' in history && isJsonHistory(history) ? historyFromJSON(history) : history;
+  const json = JSON.parse(historyToJSON(message as temporal.api.history.v1.History)) as unknown;
+  return Buffer.from(`${JSON.stringify(sortMaps(json, historyType()), null, 2)}\n`, 'utf8');
+}
+
+let historyTypeCache: Type | undefined;
+function historyType(): Type {
+  historyTypeCache ??= (patchProtobufRoot(proto) as unknown as { lookupType(name: string): Type }).lookupType(
+    'temporal.api.history.v1.History',
+  );
+  return historyTypeCache;
+}
+
+/** Sorts the keys of every map field in a proto3 JSON value of `type`, recursively. */
+function sortMaps(value: unknown, type: Type): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [name, member] of Object.entries(value as Record<string, unknown>)) {
+    const field: Field | undefined = type.fields[name] ?? type.fieldsArray.find((f) => f.name === name);
+    out[name] = field ? sortField(member, field) : member;
+  }
+  return out;
+}
+
+function sortField(value: unknown, field: Field): unknown {
+  field.resolve();
+  const nested = field.resolvedType && 'fieldsArray' in field.resolvedType ? (field.resolvedType as Type) : undefined;
+  const sub = (v: unknown) => (nested ? sortMaps(v, nested) : v);
+  if (field.map && value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(entries.map(([k, v]) => [k, sub(v)]));
+  }
+  if (Array.isArray(value)) return value.map(sub);
+  return sub(value);
 }
 
 function isJsonHistory(history: unknown): history is HistoryJson {

@@ -3,6 +3,7 @@ import type { SignerKey } from '../core/signed-note';
 import { formatCheckpoint, parseSignerKey, signNote } from '../core/signed-note';
 import { jsonBytes } from './bundle';
 import type { AuditStore } from './store';
+import { WriteOnceViolation } from './store';
 import { sha256Hex } from '../core/hash';
 
 /**
@@ -10,11 +11,13 @@ import { sha256Hex } from '../core/hash';
  * the write-once store next to the bundles.
  *
  *   log/leaves/<index, 12 digits>.json   one leaf record (canonical JSON): index, manifest key and
- *                                        sha256, workflow/run ids, close and export time. The Merkle
- *                                        leaf is exactly these bytes, so every field is covered.
+ *                                        sha256, workflow/run ids, close and export time — or a legal
+ *                                        hold placed or lifted (`kind: "legal-hold"`). The Merkle leaf
+ *                                        is exactly these bytes, so every field is covered.
  *   checkpoints/<size>.note              C2SP signed note over a tlog checkpoint
  *                                        (origin, size, root) with one extension line `prev <size>`
  *                                        naming the previous checkpoint, so a deleted one is noticed.
+ *   cosignatures/<size>/<key id>.sig     a witness's cosignature line for that checkpoint (witness.ts)
  *
  * A leaf is appended once per manifest; re-exporting a run finds its manifest in the log and appends
  * nothing, and a checkpoint is only written when the tree grew — hence "exporting twice writes nothing".
@@ -23,7 +26,9 @@ import { sha256Hex } from '../core/hash';
  */
 export const LEAVES_PREFIX = 'log/leaves/';
 export const CHECKPOINTS_PREFIX = 'checkpoints/';
+export const COSIGNATURES_PREFIX = 'cosignatures/';
 
+/** A bundle's leaf: the run's manifest, committed to by its SHA-256. */
 export interface LogEntry {
   index: number;
   manifestKey: string;
@@ -34,6 +39,25 @@ export interface LogEntry {
   exportedAt: string;
 }
 
+/** A legal hold placed (`hold: true`) or lifted on a mission's audit objects, and by whom and why. */
+export interface HoldRecord {
+  index: number;
+  kind: 'legal-hold';
+  missionId: string;
+  hold: boolean;
+  reason: string;
+  by: string;
+  at: string;
+  /** The store keys whose records the hold covers. */
+  keys: string[];
+}
+
+export type LeafRecord = LogEntry | HoldRecord;
+
+export function isHoldRecord(record: LeafRecord): record is HoldRecord {
+  return (record as HoldRecord).kind === 'legal-hold';
+}
+
 export function leafKey(index: number): string {
   return `${LEAVES_PREFIX}${String(index).padStart(12, '0')}.json`;
 }
@@ -41,6 +65,13 @@ export function leafKey(index: number): string {
 export function checkpointKey(size: number): string {
   return `${CHECKPOINTS_PREFIX}${size}.note`;
 }
+
+/** Where a witness's cosignature of checkpoint `size` is kept, by the witness's 32-bit key ID. */
+export function cosignatureKey(size: number, keyId: number): string {
+  return `${COSIGNATURES_PREFIX}${size}/${keyId.toString(16).padStart(8, '0')}.sig`;
+}
+
+export const COSIGNATURE_KEY = /^cosignatures\/(0|[1-9][0-9]*)\/([0-9a-f]{8})\.sig$/;
 
 /** Sizes of the checkpoints in the store, ascending (names that are not `<size>.note` are skipped). */
 export async function checkpointSizes(store: AuditStore): Promise<number[]> {
@@ -57,7 +88,7 @@ export function defaultOrigin(namespace: string): string {
 }
 
 export class AuditLog {
-  private entries: LogEntry[] = [];
+  private entries: LeafRecord[] = [];
   private byManifest = new Map<string, LogEntry>();
   private merkle = new MerkleLog();
   private queue: Promise<unknown> = Promise.resolve();
@@ -84,15 +115,34 @@ export class AuditLog {
 
   /** Whether a leaf records this manifest key (the run was fully exported). */
   hasManifestKey(key: string): boolean {
-    return this.entries.some((entry) => entry.manifestKey === key);
+    return this.bundles().some((entry) => entry.manifestKey === key);
   }
 
   /** The latest close time among exported runs: the exporter's cursor. */
   latestClosedAt(): string | undefined {
     let latest: string | undefined;
-    for (const entry of this.entries)
+    for (const entry of this.bundles())
       if (entry.closedAt && (!latest || entry.closedAt > latest)) latest = entry.closedAt;
     return latest;
+  }
+
+  /** Every leaf record, in log order. */
+  records(): readonly LeafRecord[] {
+    return this.entries;
+  }
+
+  bundles(): LogEntry[] {
+    return this.entries.filter((entry): entry is LogEntry => !isHoldRecord(entry));
+  }
+
+  /** RFC 6962 inclusion proof of leaf `index` in the tree of the first `size` leaves. */
+  proveInclusion(index: number, size = this.size): Buffer[] {
+    return this.merkle.proveInclusion(index, size);
+  }
+
+  /** RFC 6962 consistency proof between two sizes of this log (for a witness). */
+  proveConsistency(oldSize: number, newSize = this.size): Buffer[] {
+    return this.merkle.proveConsistency(oldSize, newSize);
   }
 
   /** Re-reads the leaves if another writer appended since this log was loaded. */
@@ -108,17 +158,47 @@ export class AuditLog {
 
   /** Appends a leaf for the manifest unless one exists; returns the entry and whether it is new. */
   append(fields: Omit<LogEntry, 'index'>): Promise<{ entry: LogEntry; created: boolean }> {
+    return this.serial(() =>
+      this.appendRecord<LogEntry>((index) => {
+        const known = this.byManifest.get(fields.manifestSha256);
+        return known ? { known } : { entry: { index, ...fields } };
+      }),
+    );
+  }
+
+  /** Appends a legal-hold record. */
+  appendHold(fields: Omit<HoldRecord, 'index' | 'kind'>): Promise<HoldRecord> {
     return this.serial(async () => {
-      // Another writer may have appended since we loaded: catch up before choosing the index.
-      if (await this.store.exists(leafKey(this.size))) await this.reload();
-      const known = this.byManifest.get(fields.manifestSha256);
-      if (known) return { entry: known, created: false };
-      const entry: LogEntry = { index: this.size, ...fields };
-      const bytes = jsonBytes(entry);
-      await this.store.putOnce(leafKey(entry.index), bytes, { sha256Hex: sha256Hex(bytes) });
-      this.add(entry, bytes);
-      return { entry, created: true };
+      const { entry } = await this.appendRecord<HoldRecord>((index) => ({
+        entry: { index, kind: 'legal-hold', ...fields },
+      }));
+      return entry;
     });
+  }
+
+  /**
+   * Writes the next leaf. Another writer (a second worker, the CLI) may have appended since this log
+   * was loaded: catch up before choosing the index, and if it wins the race for that index (the
+   * store refuses to overwrite), reload and try the next one.
+   */
+  private async appendRecord<T extends LeafRecord>(
+    make: (index: number) => { known: T } | { entry: T },
+  ): Promise<{ entry: T; created: boolean }> {
+    for (let attempt = 0; ; attempt++) {
+      if (await this.store.exists(leafKey(this.size))) await this.reload();
+      const made = make(this.size);
+      if ('known' in made) return { entry: made.known, created: false };
+      const bytes = jsonBytes(made.entry);
+      try {
+        await this.store.putOnce(leafKey(made.entry.index), bytes, { sha256Hex: sha256Hex(bytes) });
+      } catch (err) {
+        if (!(err instanceof WriteOnceViolation) || attempt >= 10) throw err;
+        await this.reload();
+        continue;
+      }
+      this.add(made.entry, bytes);
+      return { entry: made.entry, created: true };
+    }
   }
 
   /** Signs and stores a checkpoint of the current tree, unless the latest checkpoint already covers it. */
@@ -149,15 +229,15 @@ export class AuditLog {
     for (const [i, key] of keys.entries()) {
       if (key !== leafKey(i)) throw new Error(`audit log: expected ${leafKey(i)}, found ${key}`);
       const bytes = await this.store.get(key);
-      const entry = JSON.parse(bytes.toString('utf8')) as LogEntry;
+      const entry = JSON.parse(bytes.toString('utf8')) as LeafRecord;
       if (entry.index !== i) throw new Error(`audit log: ${key} records index ${entry.index}`);
       this.add(entry, bytes);
     }
   }
 
-  private add(entry: LogEntry, bytes: Buffer): void {
+  private add(entry: LeafRecord, bytes: Buffer): void {
     this.entries.push(entry);
-    this.byManifest.set(entry.manifestSha256, entry);
+    if (!isHoldRecord(entry)) this.byManifest.set(entry.manifestSha256, entry);
     this.merkle.append(bytes);
   }
 

@@ -1,8 +1,22 @@
 import type { DecisionReport, ReportSignature } from './report';
+import { renderReportHtml } from './report-html';
+import { headline, MARK, verificationTitle } from './report-summary';
+import type { ReportVerification } from './report-verification';
+import type { Timeline } from './timeline';
+import { humanDuration } from './timeline';
 
-/** Renders a decision report as text, Markdown, JSON or HTML (every value escaped). */
-export const REPORT_FORMATS = ['text', 'markdown', 'json', 'html'] as const;
+/**
+ * Renders a decision report as text, Markdown, JSON or HTML (every value escaped), each opening with
+ * the verdict: one sentence, and the verification checks when evidence was given. (PDF is the HTML
+ * page printed by a browser: see cli/report-pdf.ts.)
+ */
+export const REPORT_FORMATS = ['text', 'markdown', 'json', 'html', 'pdf'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export interface ReportExtras {
+  verification?: ReportVerification;
+  timeline?: Timeline;
+}
 
 interface Section {
   title: string;
@@ -132,12 +146,54 @@ function signatureText(sig: ReportSignature): string {
   return `signature ${sig.signature}: ${show(sig.signatureProblem)}`;
 }
 
-export function formatReport(report: DecisionReport, format: ReportFormat): string {
-  const sections = reportSections(report);
+/** The verdict and verification checks, as titled rows (text and Markdown). */
+function verdictSection(report: DecisionReport, extras: ReportExtras): Section {
+  const v = extras.verification;
+  return {
+    title: 'Verdict',
+    rows: [
+      ['what happened', headline(report)],
+      ['verification', v ? verificationTitle(v) : 'not verified: no store or package evidence was given'],
+      ...(v?.checks ?? []).map((c): [string, string] => [
+        `${MARK[c.status]} ${c.label}`,
+        `${c.reason}${c.keyId ? ` (key ${c.keyId})` : ''}`,
+      ]),
+    ],
+  };
+}
+
+function timelineSection(timeline: Timeline): Section {
+  return {
+    title: 'Timeline',
+    rows: [
+      ...timeline.spans.map((s): [string, string] => [s.start, `${s.label} (${humanDuration(s.ms)})`]),
+      ...timeline.marks.map((m): [string, string] => [m.at, `${m.kind}: ${m.label}`]),
+    ],
+  };
+}
+
+export function formatReport(
+  report: DecisionReport,
+  format: Exclude<ReportFormat, 'pdf'>,
+  extras: ReportExtras = {},
+): string {
+  const sections = [
+    verdictSection(report, extras),
+    ...(extras.timeline ? [timelineSection(extras.timeline)] : []),
+    ...reportSections(report),
+  ];
   const title = `Decision report: ${show(report.workflowId)}`;
   switch (format) {
     case 'json':
-      return `${JSON.stringify(report, null, 2)}\n`;
+      return `${JSON.stringify(
+        {
+          ...report,
+          ...(extras.verification ? { verification: extras.verification } : {}),
+          ...(extras.timeline ? { timeline: extras.timeline } : {}),
+        },
+        null,
+        2,
+      )}\n`;
     case 'text':
       return `${title}\n${sections
         .map((s) => `\n${s.title}\n${s.rows.map(([k, v]) => `  ${k}: ${oneLine(v)}`).join('\n')}`)
@@ -150,19 +206,7 @@ export function formatReport(report: DecisionReport, format: ReportFormat): stri
         )
         .join('\n')}\n`;
     case 'html':
-      return [
-        '<!doctype html>',
-        `<html><head><meta charset="utf-8"><title>${html(title)}</title></head><body>`,
-        `<h1>${html(title)}</h1>`,
-        ...sections.map(
-          (s) =>
-            `<section><h2>${html(s.title)}</h2><table>${s.rows
-              .map(([k, v]) => `<tr><th>${html(k)}</th><td>${html(v)}</td></tr>`)
-              .join('')}</table></section>`,
-        ),
-        '</body></html>',
-        '',
-      ].join('\n');
+      return renderReportHtml(report, extras);
   }
 }
 

@@ -96,8 +96,10 @@ export interface ReportControl extends ReportSignature {
  * is missing or does not verify against those keys.
  */
 export interface ReportTrust {
-  pinnedKeys: { keyId: string; may: string[]; breakGlass: boolean; name?: string }[];
-  start: ReportSignature & { initiator?: string };
+  /** The pinned keys, with their public keys (SPKI PEM) for an auditor to compare with the owners'. */
+  pinnedKeys: { keyId: string; publicKey: string; may: string[]; breakGlass: boolean; name?: string }[];
+  /** `carried`: a continuation, whose start was checked in the run it continues. */
+  start: ReportSignature & { initiator?: string; carried?: boolean };
   controls: ReportControl[];
   problems: string[];
 }
@@ -520,6 +522,7 @@ function settleTrust(s: ReportState): void {
   const trust = report.trust;
   trust.pinnedKeys = s.pinned.map((k) => ({
     keyId: k.keyId,
+    publicKey: k.publicKey,
     may: k.may,
     breakGlass: k.breakGlass,
     ...(k.name ? { name: k.name } : {}),
@@ -527,6 +530,7 @@ function settleTrust(s: ReportState): void {
   const args = s.startArgs ?? {};
   trust.start = {
     initiator: str(args.initiator),
+    ...(args.carried ? { carried: true } : {}),
     ...check(
       startMessage(missionId, {
         missionType: str(args.missionType) ?? '',

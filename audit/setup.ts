@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditConfig } from '../config';
 import { ensureSecretFile, readKeySetting } from '../config/key-files';
@@ -5,6 +6,9 @@ import { generateKeyPair, parseSignerKey, parseVerifierKey } from '../core/signe
 import type { AuditStore } from './store';
 import { FsAuditStore } from './store-fs';
 import { S3AuditStore } from './store-s3';
+import type { WitnessEndpoint } from './witness-client';
+import type { WitnessPolicy } from './witness-policy';
+import type { TrustedKeys } from './report-verification';
 
 /**
  * The audit store and keys from the audit configuration (worker, CLI, demo). Key settings accept
@@ -22,12 +26,30 @@ export interface AuditKeys {
   local?: { dir: string; created: boolean };
 }
 
-/** Opens the configured store; `forWriting` also creates (or checks) the S3 bucket with Object Lock. */
+/**
+ * Opens the configured store; `forWriting` also creates (or checks) the S3 bucket with Object Lock,
+ * or checks that the filesystem can hold the immutable flag its retention setting needs.
+ */
 export async function openAuditStore(config: AuditConfig, forWriting = true): Promise<AuditStore> {
-  if (config.store === 'fs' || !config.s3) return new FsAuditStore({ root: config.dir });
+  if (config.store === 'fs' || !config.s3) {
+    const store = new FsAuditStore({ root: config.dir, retentionDays: config.fsRetentionDays });
+    if (forWriting && config.fsRetentionDays) await store.checkImmutableFlag();
+    return store;
+  }
   const store = new S3AuditStore(config.s3);
   if (forWriting) await store.ensureBucket();
   return store;
+}
+
+/** The witnesses the exporter asks, as configured. */
+export function witnessEndpoints(config: AuditConfig): WitnessEndpoint[] {
+  return config.witnesses.map(({ url, verifierKey }) => ({ url, verifierKey }));
+}
+
+/** The witness policy `audit verify` applies: the configured witnesses' keys and quorum, if any. */
+export function witnessPolicy(config: AuditConfig): WitnessPolicy | undefined {
+  if (!config.witnesses.length) return undefined;
+  return { keys: config.witnesses.map((w) => w.verifierKey), quorum: config.witnessQuorum };
 }
 
 /** Configured keys, else the local pair (generated on first use unless `generate` is false). */
@@ -61,4 +83,30 @@ export function resolveAuditKeys(config: AuditConfig, generate = true): AuditKey
   });
   const signerKey = text.trim();
   return { signerKey, verifierKeys: [parseSignerKey(signerKey).verifierKey], local: { dir, created } };
+}
+
+/** The worker's grant public keys (PEM): configured, or read from this host's grant key file if it has one. */
+export function grantPublicKeys(config: AuditConfig, grantKeyFile?: string): string[] {
+  if (config.grantPublicKey) return [readKeySetting(config.grantPublicKey, 'MANDATE_AUDIT_GRANT_PUBLIC_KEY').trim()];
+  if (grantKeyFile && existsSync(grantKeyFile)) {
+    const stored = JSON.parse(readFileSync(grantKeyFile, 'utf8')) as { publicKeyPem?: string };
+    if (stored.publicKeyPem) return [stored.publicKeyPem];
+  }
+  return [];
+}
+
+/**
+ * Every key a readable report and an evidence package check against, as configured on this host.
+ * (Approval, start and control signatures are checked against the keys pinned in each history.)
+ */
+export function trustedKeys(
+  config: AuditConfig,
+  hosts: { grantKeyFile?: string },
+  witnesses = witnessPolicy(config),
+): TrustedKeys {
+  return {
+    checkpoint: resolveAuditKeys(config, false).verifierKeys,
+    ...(witnesses ? { witnesses } : {}),
+    grants: grantPublicKeys(config, hosts.grantKeyFile),
+  };
 }

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { chmod, link, mkdir, open, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, posix, resolve } from 'node:path';
-import type { AuditStore, AuditStoreDescription, PutOnceOptions, PutOnceResult } from './store';
+import type {
+  AuditStore,
+  AuditStoreDescription,
+  LegalHoldChange,
+  PutOnceOptions,
+  PutOnceResult,
+  StoredObject,
+} from './store';
 import {
   AuditIntegrityError,
   AuditObjectNotFound,
@@ -11,6 +18,7 @@ import {
   validateKey,
   validatePrefix,
 } from './store';
+import { isImmutable, setImmutable } from './immutable';
 import { sha256Hex } from '../core/hash';
 
 /**
@@ -30,10 +38,15 @@ import { sha256Hex } from '../core/hash';
  * crashed in between. Directories are fsynced so the new names survive a power cut.
  *
  * Read-only modes stop accidents, not root: tampering is caught by the SHA-256 check on every read
- * (and, above this layer, by the Merkle tree over bundles).
+ * (and, above this layer, by the Merkle tree over bundles). What stops deletion is the kernel's
+ * immutable flag (`chattr +i`: not even root can unlink such a file without clearing it first, which
+ * needs CAP_LINUX_IMMUTABLE): set on every object written while `retentionDays` is configured (the
+ * filesystem's counterpart of S3 COMPLIANCE retention), and by a legal hold.
  */
 export interface FsAuditStoreOptions {
   root: string;
+  /** Keep every object immutable for at least this many days (needs the immutable flag; see above). */
+  retentionDays?: number;
 }
 
 const READ_ONLY = 0o444;
@@ -41,9 +54,11 @@ const READ_ONLY = 0o444;
 export class FsAuditStore implements AuditStore {
   readonly kind = 'fs' as const;
   readonly root: string;
+  readonly retentionDays?: number;
 
   constructor(options: FsAuditStoreOptions) {
     this.root = resolve(options.root);
+    this.retentionDays = options.retentionDays;
   }
 
   async putOnce(key: string, bytes: Uint8Array, options: PutOnceOptions): Promise<PutOnceResult> {
@@ -68,6 +83,7 @@ export class FsAuditStore implements AuditStore {
     }
     await writeExclusive(digestPathOf(path), Buffer.from(`${digest}\n`));
     await fsyncDir(dir);
+    if (this.retentionDays && linked) await setImmutable([path, digestPathOf(path)], true);
 
     // Read back what is now on disk, so a short write or a racing writer cannot go unnoticed.
     await this.get(key);
@@ -114,12 +130,94 @@ export class FsAuditStore implements AuditStore {
     return keys.filter((key) => key.startsWith(prefix)).sort();
   }
 
+  /**
+   * Every entry under the root. The store's own digest files (`.<name>.sha256` beside their object)
+   * are bookkeeping; anything else that is not a key's file — a stray temp or hidden file, a digest
+   * without its object, an empty folder, a link — is reported with why it is out of place.
+   */
+  async inventory(): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    const visit = async (rel: string): Promise<void> => {
+      const entries = await readdir(join(this.root, ...rel.split('/').filter(Boolean)), { withFileTypes: true });
+      if (entries.length === 0 && rel) out.push({ name: `${rel}/`, anomaly: 'an empty folder' });
+      const files = new Set(entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name));
+      for (const entry of entries) {
+        const name = rel ? `${rel}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) await visit(name);
+        else if (!entry.isFile()) out.push({ name, anomaly: 'not a regular file (a link or special file)' });
+        else if (entry.name.startsWith('.tmp-'))
+          out.push({ name, anomaly: 'a temporary file left by an interrupted write' });
+        else if (entry.name.startsWith('.')) {
+          const of = /^\.(.+)\.sha256$/.exec(entry.name)?.[1];
+          if (!of) out.push({ name, anomaly: 'a hidden file the store never writes' });
+          else if (!files.has(of)) out.push({ name, anomaly: `a digest file without its object ${of}` });
+        } else {
+          let valid = true;
+          try {
+            validateKey(name);
+          } catch {
+            valid = false;
+          }
+          out.push(valid ? { name, key: name } : { name, anomaly: 'a file name that is not a valid audit key' });
+        }
+      }
+    };
+    try {
+      await visit('');
+    } catch (err) {
+      if (!isCode(err, 'ENOENT')) throw err;
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async setLegalHold(keys: readonly string[], on: boolean): Promise<LegalHoldChange[]> {
+    const paths: string[] = [];
+    const retained: string[] = [];
+    for (const key of keys) {
+      const path = this.pathOf(validateKey(key));
+      if (!(await this.exists(key))) throw new AuditObjectNotFound(key);
+      // Lifting a hold leaves an object immutable while its retention period lasts.
+      if (!on && (await this.retainedUntil(path)) > Date.now()) retained.push(key);
+      else paths.push(path, digestPathOf(path));
+    }
+    if (paths.length) await setImmutable(paths, on);
+    return keys.map((key) => ({ key, held: on }));
+  }
+
+  async isHeld(key: string): Promise<boolean> {
+    const path = this.pathOf(validateKey(key));
+    if (!(await this.exists(key))) throw new AuditObjectNotFound(key);
+    return isImmutable(path);
+  }
+
   describe(): AuditStoreDescription {
     return {
       kind: 'fs',
       location: this.root,
-      guarantee: 'keys are created with link() (never replaced), files are 0444, every read checks SHA-256',
+      guarantee:
+        'keys are created with link() (never replaced), files are 0444, every read checks SHA-256' +
+        (this.retentionDays ? '; every object is immutable (chattr +i) for the retention period' : ''),
+      ...(this.retentionDays ? { retentionDays: this.retentionDays } : {}),
     };
+  }
+
+  /** Fails, saying what is needed, unless this process can set the immutable flag under the root. */
+  async checkImmutableFlag(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    const probe = join(this.root, `.tmp-immutable-probe-${randomBytes(6).toString('hex')}`);
+    await (await open(probe, 'wx', READ_ONLY)).close();
+    try {
+      await setImmutable([probe], true);
+      await setImmutable([probe], false);
+    } finally {
+      await unlink(probe).catch(() => undefined);
+    }
+  }
+
+  /** End of an object's retention (its write time + retentionDays), or 0 without retention. */
+  private async retainedUntil(path: string): Promise<number> {
+    if (!this.retentionDays) return 0;
+    return (await stat(path)).mtimeMs + this.retentionDays * 86_400_000;
   }
 
   private pathOf(key: string): string {

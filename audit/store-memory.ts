@@ -1,4 +1,11 @@
-import type { AuditStore, AuditStoreDescription, PutOnceOptions, PutOnceResult } from './store';
+import type {
+  AuditStore,
+  AuditStoreDescription,
+  LegalHoldChange,
+  PutOnceOptions,
+  PutOnceResult,
+  StoredObject,
+} from './store';
 import { AuditObjectNotFound, WriteOnceViolation, checkDigest, validateKey, validatePrefix } from './store';
 import { sha256Hex } from '../core/hash';
 
@@ -10,6 +17,8 @@ import { sha256Hex } from '../core/hash';
 export class MemoryAuditStore implements AuditStore {
   readonly kind = 'fs' as const;
   readonly objects: Map<string, Buffer>;
+  /** Keys under legal hold. */
+  readonly held = new Set<string>();
 
   constructor(objects: Iterable<[string, Uint8Array]> = []) {
     this.objects = new Map([...objects].map(([k, v]) => [k, Buffer.from(v)]));
@@ -41,6 +50,31 @@ export class MemoryAuditStore implements AuditStore {
   async list(prefix = ''): Promise<string[]> {
     validatePrefix(prefix);
     return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+  }
+
+  /** Every entry of the map; a map key that is not a valid audit key is reported as such. */
+  async inventory(): Promise<StoredObject[]> {
+    return [...this.objects.keys()].sort().map((name) => {
+      try {
+        return { name, key: validateKey(name) };
+      } catch {
+        return { name, anomaly: 'not a valid audit key' };
+      }
+    });
+  }
+
+  async setLegalHold(keys: readonly string[], on: boolean): Promise<LegalHoldChange[]> {
+    for (const key of keys) if (!this.objects.has(validateKey(key))) throw new AuditObjectNotFound(key);
+    for (const key of keys) {
+      if (on) this.held.add(key);
+      else this.held.delete(key);
+    }
+    return keys.map((key) => ({ key, held: on }));
+  }
+
+  async isHeld(key: string): Promise<boolean> {
+    if (!this.objects.has(validateKey(key))) throw new AuditObjectNotFound(key);
+    return this.held.has(key);
   }
 
   describe(): AuditStoreDescription {

@@ -4,14 +4,23 @@ import {
   GetObjectCommand,
   GetObjectLockConfigurationCommand,
   HeadBucketCommand,
+  GetObjectLegalHoldCommand,
   ListObjectVersionsCommand,
   PutObjectCommand,
+  PutObjectLegalHoldCommand,
   PutObjectLockConfigurationCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import type { BucketLocationConstraint, ObjectVersion } from '@aws-sdk/client-s3';
+import type { BucketLocationConstraint, DeleteMarkerEntry, ObjectVersion } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import type { AuditStore, AuditStoreDescription, PutOnceOptions, PutOnceResult } from './store';
+import type {
+  AuditStore,
+  AuditStoreDescription,
+  LegalHoldChange,
+  PutOnceOptions,
+  PutOnceResult,
+  StoredObject,
+} from './store';
 import {
   AuditIntegrityError,
   AuditObjectNotFound,
@@ -32,6 +41,8 @@ import { sha256Hex } from '../core/hash';
  * `If-None-Match: *` (or HEAD-then-PUT on servers without conditional writes), and `get`, `exists`
  * and conflict checks always read the key's *oldest* version — a later PUT or delete marker,
  * whoever makes it, cannot change what this store returns, and the original stays locked.
+ *
+ * With a `prefix`, every key lives under it (`<prefix><key>`) and nothing outside it is looked at.
  */
 export const S3AuditStoreConfigSchema = z.object({
   endpoint: z.url().optional(),
@@ -40,8 +51,16 @@ export const S3AuditStoreConfigSchema = z.object({
   accessKeyId: z.string().min(1),
   secretAccessKey: z.string().min(1),
   forcePathStyle: z.boolean().default(false),
-  /** COMPLIANCE retention per object, counted from the write. */
-  retentionDays: z.number().int().positive().max(36_500),
+  /** Key prefix of this store in the bucket: empty, or segments ending in "/". */
+  prefix: z
+    .string()
+    .regex(/^([A-Za-z0-9_-][A-Za-z0-9._-]*\/)*$/, 'must be empty or path segments ending in "/"')
+    .default(''),
+  /**
+   * COMPLIANCE retention per object, counted from the write (fractions of a day only in tests). 0: no
+   * time-based retention, objects are kept only by legal holds (set `legalHold` to hold every one).
+   */
+  retentionDays: z.number().min(0).max(36_500),
   legalHold: z.boolean().default(false),
   /** `auto` uses If-None-Match and falls back to HEAD-then-PUT if the server answers 501. */
   conditionalWrites: z.enum(['auto', 'if-none-match', 'head-then-put']).default('auto'),
@@ -103,7 +122,9 @@ export class S3AuditStore implements AuditStore {
             Bucket,
             ObjectLockConfiguration: {
               ObjectLockEnabled: 'Enabled',
-              Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: this.config.retentionDays } },
+              ...(this.config.retentionDays > 0
+                ? { Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: Math.ceil(this.config.retentionDays) } } }
+                : {}),
             },
           }),
         );
@@ -139,7 +160,8 @@ export class S3AuditStore implements AuditStore {
       const first = await this.firstVersion(key);
       if (first) return { ...result, ...(await this.compareExisting(key, first, digest)) };
     }
-    const retainUntil = new Date(Date.now() + this.config.retentionDays * DAY_MS);
+    const retainUntil =
+      this.config.retentionDays > 0 ? new Date(Date.now() + this.config.retentionDays * DAY_MS) : undefined;
     const written = await this.write(key, bytes, digest, retainUntil, options.contentType);
 
     // Whatever the PUT said, the key's oldest version is the record: ours only if it is that one.
@@ -147,7 +169,12 @@ export class S3AuditStore implements AuditStore {
     if (!first) throw new AuditIntegrityError(`audit key ${key} was written but is not listed`);
     if (written && first.VersionId === written) {
       await this.readVersion(key, written, digest); // read-back verification
-      return { ...result, created: true, versionId: written, retainUntil: retainUntil.toISOString() };
+      return {
+        ...result,
+        created: true,
+        versionId: written,
+        ...(retainUntil ? { retainUntil: retainUntil.toISOString() } : {}),
+      };
     }
     return { ...result, ...(await this.compareExisting(key, first, digest)) };
   }
@@ -171,12 +198,112 @@ export class S3AuditStore implements AuditStore {
     return [...keys].sort();
   }
 
+  /**
+   * Every object version and delete marker under the prefix. A key's oldest version is its record;
+   * a later version with other bytes, or a delete marker, is what someone browsing the bucket would
+   * see instead, so each is reported (a later version with identical bytes — two racing
+   * HEAD-then-PUT writers — is not).
+   */
+  async inventory(): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    const byKey = new Map<string, ObjectVersion[]>();
+    const markers: DeleteMarkerEntry[] = [];
+    for await (const page of this.pages('')) {
+      for (const version of page.Versions ?? []) {
+        const list = byKey.get(version.Key!) ?? [];
+        list.push(version);
+        byKey.set(version.Key!, list);
+      }
+      markers.push(...(page.DeleteMarkers ?? []));
+    }
+    for (const [name, versions] of byKey) {
+      // S3 lists a key's versions newest first (as `firstVersion` relies on).
+      const [first, ...later] = [...versions].reverse();
+      let key: string | undefined = name;
+      try {
+        validateKey(name);
+      } catch {
+        key = undefined;
+        out.push({ name, versionId: first.VersionId, anomaly: 'an object whose name is not a valid audit key' });
+      }
+      if (key) out.push({ name, key, versionId: first.VersionId });
+      if (!later.length || !key) continue;
+      const record = sha256Hex((await this.readVersion(name, first.VersionId!, undefined, false)).bytes);
+      for (const version of later) {
+        const bytes = (await this.readVersion(name, version.VersionId!, undefined, false)).bytes;
+        if (sha256Hex(bytes) !== record)
+          out.push({
+            name,
+            versionId: version.VersionId,
+            anomaly: `a later version with other bytes on top of the record (version ${first.VersionId})`,
+          });
+      }
+    }
+    for (const marker of markers)
+      out.push({
+        name: marker.Key!,
+        versionId: marker.VersionId,
+        anomaly: 'a delete marker that hides the record from ordinary listings',
+      });
+    return out.sort((a, b) => a.name.localeCompare(b.name) || (a.versionId ?? '').localeCompare(b.versionId ?? ''));
+  }
+
+  async setLegalHold(keys: readonly string[], on: boolean): Promise<LegalHoldChange[]> {
+    const changes: LegalHoldChange[] = [];
+    for (const key of keys) {
+      validateKey(key);
+      const versions: ObjectVersion[] = [];
+      for await (const version of this.versions(key)) if (version.Key === key) versions.push(version);
+      if (!versions.length) throw new AuditObjectNotFound(key);
+      for (const version of versions) {
+        await this.client.send(
+          new PutObjectLegalHoldCommand({
+            Bucket: this.config.bucket,
+            Key: this.full(key),
+            VersionId: version.VersionId,
+            LegalHold: { Status: on ? 'ON' : 'OFF' },
+          }),
+        );
+        changes.push({ key, versionId: version.VersionId, held: on });
+      }
+    }
+    return changes;
+  }
+
+  async isHeld(key: string): Promise<boolean> {
+    validateKey(key);
+    const versions: ObjectVersion[] = [];
+    for await (const version of this.versions(key)) if (version.Key === key) versions.push(version);
+    if (!versions.length) throw new AuditObjectNotFound(key);
+    for (const version of versions) {
+      const out = await this.client
+        .send(
+          new GetObjectLegalHoldCommand({
+            Bucket: this.config.bucket,
+            Key: this.full(key),
+            VersionId: version.VersionId,
+          }),
+        )
+        .catch((err: unknown) => {
+          if (nameOf(err) === 'NoSuchObjectLockConfiguration' || statusOf(err) === 404) return undefined;
+          throw err;
+        });
+      if (out?.LegalHold?.Status !== 'ON') return false;
+    }
+    return true;
+  }
+
   describe(): AuditStoreDescription {
-    const { endpoint, bucket, retentionDays, legalHold } = this.config;
+    const { endpoint, bucket, prefix, retentionDays, legalHold } = this.config;
     return {
       kind: 's3',
-      location: `s3://${bucket}${endpoint ? ` (${endpoint})` : ''}`,
-      guarantee: 'Object Lock COMPLIANCE retention on every version; the oldest version of a key is the record',
+      location: `s3://${bucket}/${prefix}${endpoint ? ` (${endpoint})` : ''}`,
+      guarantee:
+        (retentionDays > 0
+          ? 'Object Lock COMPLIANCE retention on every version'
+          : 'no time-based retention: versions are kept by legal holds') +
+        (legalHold ? ', a legal hold on every version' : '') +
+        '; the oldest version of a key is the record',
       retentionDays,
       legalHold,
     };
@@ -187,18 +314,17 @@ export class S3AuditStore implements AuditStore {
     key: string,
     bytes: Uint8Array,
     digest: string,
-    retainUntil: Date,
+    retainUntil: Date | undefined,
     contentType = 'application/octet-stream',
   ): Promise<string | undefined> {
     const input = {
       Bucket: this.config.bucket,
-      Key: key,
+      Key: this.full(key),
       Body: bytes,
       ContentType: contentType,
       ChecksumSHA256: Buffer.from(digest, 'hex').toString('base64'),
       Metadata: { sha256: digest },
-      ObjectLockMode: 'COMPLIANCE' as const,
-      ObjectLockRetainUntilDate: retainUntil,
+      ...(retainUntil ? { ObjectLockMode: 'COMPLIANCE' as const, ObjectLockRetainUntilDate: retainUntil } : {}),
       ...(this.config.legalHold ? { ObjectLockLegalHoldStatus: 'ON' as const } : {}),
     };
     try {
@@ -231,16 +357,23 @@ export class S3AuditStore implements AuditStore {
     return { created: false, versionId: first.VersionId, retainUntil: existing.retainUntil };
   }
 
-  /** Reads one version and checks its bytes against the SHA-256 recorded at write time. */
+  /** Reads one version and (unless `check` is false) checks its bytes against the SHA-256 recorded at write time. */
   private async readVersion(
     key: string,
     versionId: string,
     expected?: string,
+    check = true,
   ): Promise<{ bytes: Buffer; retainUntil?: string }> {
     const out = await this.client.send(
-      new GetObjectCommand({ Bucket: this.config.bucket, Key: key, VersionId: versionId, ChecksumMode: 'ENABLED' }),
+      new GetObjectCommand({
+        Bucket: this.config.bucket,
+        Key: this.full(key),
+        VersionId: versionId,
+        ChecksumMode: 'ENABLED',
+      }),
     );
     const bytes = Buffer.from(await out.Body!.transformToByteArray());
+    if (!check) return { bytes };
     const actual = sha256Hex(bytes);
     const recorded = [
       out.Metadata?.sha256,
@@ -266,18 +399,37 @@ export class S3AuditStore implements AuditStore {
     return oldest;
   }
 
+  /** Versions under a key prefix, with keys relative to the store's prefix. */
   private async *versions(prefix: string): AsyncGenerator<ObjectVersion> {
+    for await (const page of this.pages(prefix)) yield* page.Versions ?? [];
+  }
+
+  private async *pages(
+    prefix: string,
+  ): AsyncGenerator<{ Versions?: ObjectVersion[]; DeleteMarkers?: DeleteMarkerEntry[] }> {
+    const base = this.config.prefix;
+    const strip = <T extends { Key?: string }>(items: T[] | undefined) =>
+      items?.filter((v) => v.Key?.startsWith(base)).map((v) => ({ ...v, Key: v.Key!.slice(base.length) }));
     let KeyMarker: string | undefined;
     let VersionIdMarker: string | undefined;
     for (;;) {
       const page = await this.client.send(
-        new ListObjectVersionsCommand({ Bucket: this.config.bucket, Prefix: prefix, KeyMarker, VersionIdMarker }),
+        new ListObjectVersionsCommand({
+          Bucket: this.config.bucket,
+          Prefix: `${base}${prefix}`,
+          KeyMarker,
+          VersionIdMarker,
+        }),
       );
-      yield* page.Versions ?? [];
+      yield { Versions: strip(page.Versions), DeleteMarkers: strip(page.DeleteMarkers) };
       if (!page.IsTruncated) return;
       KeyMarker = page.NextKeyMarker;
       VersionIdMarker = page.NextVersionIdMarker;
     }
+  }
+
+  private full(key: string): string {
+    return `${this.config.prefix}${key}`;
   }
 }
 

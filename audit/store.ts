@@ -29,12 +29,27 @@ export interface PutOnceResult {
 
 export interface AuditStoreDescription {
   kind: AuditStoreKind;
-  /** Directory or `s3://bucket` (with endpoint), for logs and the CLI. */
+  /** Directory or `s3://bucket/prefix` (with endpoint), for logs and the CLI. */
   location: string;
   /** How write-once is enforced, in one sentence. */
   guarantee: string;
   retentionDays?: number;
   legalHold?: boolean;
+}
+
+/**
+ * One object as the backend holds it, for whole-store verification: every file under the root, or
+ * every S3 object version and delete marker under the prefix — not only what `list` shows.
+ */
+export interface StoredObject {
+  /** Where it is: a path relative to the store root (a folder ends in "/"), or the S3 key. */
+  name: string;
+  /** The audit key whose record this object is; absent for anything that is not a key's record. */
+  key?: string;
+  /** S3 version id (of a version or a delete marker). */
+  versionId?: string;
+  /** Why the backend itself finds this object out of place (a later version, a stray temp file, …). */
+  anomaly?: string;
 }
 
 export interface AuditStore {
@@ -45,7 +60,28 @@ export interface AuditStore {
   exists(key: string): Promise<boolean>;
   /** Keys under `prefix` (a key prefix, not necessarily a whole folder), sorted. */
   list(prefix?: string): Promise<string[]>;
+  /** Everything the backend holds under the store's root or prefix, its own bookkeeping excepted. */
+  inventory(): Promise<StoredObject[]>;
+  /**
+   * Puts the records of `keys` under legal hold (`on`) or lifts it: S3's legal-hold flag on every
+   * version, the immutable flag on the filesystem. While held, no one can delete them; lifting a hold
+   * leaves any retention period in force. Returns what was changed.
+   */
+  setLegalHold(keys: readonly string[], on: boolean): Promise<LegalHoldChange[]>;
+  /** Whether every stored version of `key` is under legal hold. */
+  isHeld(key: string): Promise<boolean>;
   describe(): AuditStoreDescription;
+}
+
+export interface LegalHoldChange {
+  key: string;
+  versionId?: string;
+  held: boolean;
+}
+
+/** The backend cannot place or lift a legal hold here (the message says what it needs). */
+export class LegalHoldUnsupported extends Error {
+  override name = 'LegalHoldUnsupported';
 }
 
 /** A key already holds different bytes; the store refused to overwrite them. */

@@ -6,27 +6,31 @@ import type { BundleManifest } from './bundle';
 import { decryptHistory, encryptedPayloads } from './decrypt';
 import { PART_NAMES, jsonBytes, manifestKey } from './bundle';
 import { parseHistoryJson } from './history';
-import type { LogEntry } from './log';
-import { CHECKPOINTS_PREFIX, LEAVES_PREFIX, leafKey } from './log';
+import type { HoldRecord, LeafRecord, LogEntry } from './log';
+import { CHECKPOINTS_PREFIX, LEAVES_PREFIX, isHoldRecord, leafKey } from './log';
 import { buildDecisionReport } from './report';
 import type { DecisionReport } from './report';
 import type { AuditStore } from './store';
+import type { WitnessPolicy } from './witness-policy';
+import { checkWitnessing } from './witness-policy';
 import { sha256Hex } from '../core/hash';
 
 /**
  * Verifies an audit store from its contents alone: every part's hash against its manifest, every
  * manifest against its log leaf, every leaf's inclusion in the latest checkpoint, consistency between
  * successive checkpoints, checkpoint signatures against the verifier key, the checkpoint chain (no
- * checkpoint or leaf missing), and the trust chain of every history: each counted vote, the start and
- * each applied control must carry a signature that verifies against the keys pinned in that history.
- * Nothing is
- * fatal: each finding is a named problem (`subject` is the store key or bundle it concerns).
+ * checkpoint or leaf missing), witness cosignatures against a witness policy, legal holds recorded in
+ * the log against the store, approval attestations where a key is configured — and, last, that the
+ * store holds nothing else: every file (or S3 object version) must be one of those records. Nothing
+ * is fatal: each finding is a named problem (`subject` is the store key or bundle it concerns).
  */
 export interface VerifyOptions {
   /** Checkpoint verifier keys (C2SP note format). Without one, verification cannot pass. */
   verifierKeys: readonly string[];
   /** Expected checkpoint origin; by default every checkpoint must share the first one's. */
   origin?: string;
+  /** Which witnesses must have cosigned the latest checkpoint, and how many of them. */
+  witnesses?: WitnessPolicy;
   /** Also rebuild each report.json from its history.json and compare (default true). */
   deep?: boolean;
   /**
@@ -45,21 +49,37 @@ export interface VerifyResult {
   ok: boolean;
   problems: VerifyProblem[];
   notes: string[];
-  counts: { leaves: number; bundles: number; checkpoints: number; attestations: number };
-  latest?: { size: number; rootHex: string };
+  counts: {
+    leaves: number;
+    bundles: number;
+    checkpoints: number;
+    attestations: number;
+    cosignatures: number;
+    holds: number;
+    objects: number;
+  };
+  latest?: {
+    size: number;
+    rootHex: string;
+    /** The policy's witnesses whose valid cosignature the latest checkpoint carries. */
+    witnesses: { name: string; keyId: string; timestamp: string }[];
+  };
 }
 
-interface CheckpointInfo {
+export interface CheckpointInfo {
   key: string;
   size: number;
   root: Buffer;
+  body: string;
   prev?: number;
 }
 
 export async function verifyAuditStore(store: AuditStore, options: VerifyOptions): Promise<VerifyResult> {
   const problems: VerifyProblem[] = [];
   const notes: string[] = [];
-  const counts = { leaves: 0, bundles: 0, checkpoints: 0, attestations: 0 };
+  const counts = { leaves: 0, bundles: 0, checkpoints: 0, attestations: 0, cosignatures: 0, holds: 0, objects: 0 };
+  /** Every key a leaf, a manifest or a checkpoint accounts for: the store may hold nothing else. */
+  const accounted = new Set<string>();
   let sealed = 0;
   const fail = (subject: string, problem: string) => problems.push({ subject, problem });
   const read = async (key: string, subject = key): Promise<Buffer | undefined> => {
@@ -73,10 +93,13 @@ export async function verifyAuditStore(store: AuditStore, options: VerifyOptions
 
   // 1. Leaves: contiguous, canonical, self-consistent. The tree is built from the bytes as stored.
   const merkle = new MerkleLog();
-  const entries: LogEntry[] = [];
+  const entries: LeafRecord[] = [];
   const leafKeys = await store.list(LEAVES_PREFIX);
   const expected = new Set(leafKeys.map((_, i) => leafKey(i)));
-  for (const key of leafKeys) if (!expected.has(key)) fail(key, 'unexpected key in the log (leaf missing or renamed)');
+  for (const key of leafKeys) {
+    if (!expected.has(key)) fail(key, 'unexpected key in the log (leaf missing or renamed)');
+    else accounted.add(key);
+  }
   let treeComplete = true;
   const present = new Set(leafKeys);
   for (let i = 0; i < leafKeys.length; i++) {
@@ -90,21 +113,23 @@ export async function verifyAuditStore(store: AuditStore, options: VerifyOptions
     }
     merkle.append(bytes);
     counts.leaves++;
-    let entry: LogEntry;
+    let entry: LeafRecord;
     try {
-      entry = JSON.parse(bytes.toString('utf8')) as LogEntry;
+      entry = JSON.parse(bytes.toString('utf8')) as LeafRecord;
     } catch {
       fail(key, 'leaf record is not valid JSON');
       continue;
     }
     if (entry?.index !== i) fail(key, `leaf record says index ${String(entry?.index)}, it is stored as leaf ${i}`);
     else if (!jsonBytes(entry).equals(bytes)) fail(key, 'leaf record is not in canonical form');
+    else if (isHoldRecord(entry) && !isWellFormedHold(entry)) fail(key, 'legal-hold record is malformed');
     else entries.push(entry);
   }
 
   // 2. Bundles: manifest against leaf, parts against manifest, report against history.
   const logged = new Set<string>();
   for (const entry of entries) {
+    if (isHoldRecord(entry)) continue;
     const leaf = leafKey(entry.index);
     const expectedKey = manifestKey(String(entry.workflowId), String(entry.runId));
     if (entry.manifestKey !== expectedKey) {
@@ -112,6 +137,9 @@ export async function verifyAuditStore(store: AuditStore, options: VerifyOptions
       continue;
     }
     logged.add(entry.manifestKey);
+    const prefix = entry.manifestKey.slice(0, -'manifest.json'.length);
+    accounted.add(entry.manifestKey);
+    for (const name of PART_NAMES) accounted.add(`${prefix}${name}`);
     await verifyBundle(entry);
   }
   for (const key of await store.list('bundles/')) {
@@ -120,7 +148,10 @@ export async function verifyAuditStore(store: AuditStore, options: VerifyOptions
     }
   }
 
-  // 3. Checkpoints: signature, origin, chain, roots, consistency; then inclusion of every leaf.
+  // 3. Legal holds: the latest record for each key says whether it must be held; the store must agree.
+  await verifyHolds(entries.filter(isHoldRecord));
+
+  // 4. Checkpoints: signature, origin, chain, roots, consistency; then inclusion of every leaf.
   const checkpoints: CheckpointInfo[] = [];
   const keys = await store.list(CHECKPOINTS_PREFIX);
   if (options.verifierKeys.length === 0) fail('checkpoints/', 'no checkpoint verifier key is configured');
@@ -131,6 +162,7 @@ export async function verifyAuditStore(store: AuditStore, options: VerifyOptions
       fail(key, 'unexpected key among checkpoints');
       continue;
     }
+    accounted.add(key);
     const bytes = await read(key);
     if (!bytes || options.verifierKeys.length === 0) continue;
     counts.checkpoints++;
@@ -143,20 +175,18 @@ export async function verifyAuditStore(store: AuditStore, options: VerifyOptions
         fail(key, `checkpoint is for size ${checkpoint.size}, stored as ${match[1]}`);
       const prevLine = checkpoint.extensions.find((line) => line.startsWith('prev '));
       const prev = prevLine ? Number(prevLine.slice(5)) : undefined;
-      checkpoints.push({ key, size: checkpoint.size, root: checkpoint.rootHash, prev });
+      checkpoints.push({ key, size: checkpoint.size, root: checkpoint.rootHash, body, prev });
     } catch (err) {
       fail(key, `checkpoint does not verify: ${(err as Error).message}`);
     }
   }
   checkpoints.sort((a, b) => a.size - b.size);
+  const sizes = new Set(checkpoints.map((cp) => cp.size));
   checkpoints.forEach((cp, i) => {
     const previous = checkpoints[i - 1];
-    const prevSize = previous?.size ?? 0;
-    if (cp.prev !== prevSize) {
-      fail(
-        cp.key,
-        `checkpoint follows size ${String(cp.prev)}, but the previous checkpoint present is ${prevSize} (one is missing)`,
-      );
+    // `prev` names an earlier checkpoint (two writers may both follow the same one): it must be there.
+    if (cp.prev === undefined || cp.prev >= cp.size || (cp.prev !== 0 && !sizes.has(cp.prev))) {
+      fail(cp.key, `checkpoint follows size ${String(cp.prev)}, which is not present (one is missing)`);
     }
     if (cp.size > merkle.size) {
       fail(
@@ -199,13 +229,56 @@ export async function verifyAuditStore(store: AuditStore, options: VerifyOptions
         'their integrity is verified; the signatures inside them are checked only with the key ring',
     );
   }
+
+  // 5. Witnesses: every cosignature object belongs to a checkpoint; the latest must meet the policy.
+  const witnessing = await checkWitnessing(store, checkpoints, options.witnesses);
+  for (const key of witnessing.accounted) accounted.add(key);
+  problems.push(...witnessing.problems);
+  notes.push(...witnessing.notes);
+  counts.cosignatures = witnessing.valid;
+
+  // 6. Whole store: every object under the root or prefix must be one of the records above.
+  const reported = new Set(problems.map((p) => p.subject));
+  for (const object of await store.inventory()) {
+    counts.objects++;
+    const where = object.versionId ? `${object.name} (version ${object.versionId})` : object.name;
+    if (object.anomaly) fail(where, object.anomaly);
+    else if (object.key && !accounted.has(object.key) && !reported.has(object.key)) {
+      fail(where, 'not accounted for by a manifest, a leaf or a checkpoint');
+    }
+  }
+
   return {
     ok: problems.length === 0,
     problems,
     notes,
     counts,
-    ...(latest ? { latest: { size: latest.size, rootHex: latest.root.toString('hex') } } : {}),
+    ...(latest
+      ? {
+          latest: {
+            size: latest.size,
+            rootHex: latest.root.toString('hex'),
+            witnesses: witnessing.latest,
+          },
+        }
+      : {}),
   };
+
+  async function verifyHolds(holds: HoldRecord[]): Promise<void> {
+    counts.holds = holds.length;
+    const state = new Map<string, HoldRecord>();
+    for (const record of holds) for (const key of record.keys) state.set(key, record);
+    for (const [key, record] of state) {
+      if (!record.hold) continue;
+      try {
+        if (!(await store.isHeld(key))) {
+          fail(key, `legal hold placed in ${leafKey(record.index)} (${record.reason}) is not in force in the store`);
+        }
+      } catch (err) {
+        fail(key, `legal hold placed in ${leafKey(record.index)} cannot be checked: ${(err as Error).message}`);
+      }
+    }
+  }
 
   async function verifyBundle(entry: LogEntry): Promise<void> {
     const prefix = entry.manifestKey.slice(0, -'manifest.json'.length);
@@ -271,4 +344,16 @@ export async function verifyAuditStore(store: AuditStore, options: VerifyOptions
     sealed++;
     return keyless;
   }
+}
+
+function isWellFormedHold(record: HoldRecord): boolean {
+  return (
+    typeof record.missionId === 'string' &&
+    typeof record.hold === 'boolean' &&
+    typeof record.reason === 'string' &&
+    typeof record.by === 'string' &&
+    typeof record.at === 'string' &&
+    Array.isArray(record.keys) &&
+    record.keys.every((key) => typeof key === 'string')
+  );
 }

@@ -7,17 +7,17 @@ import type { Command } from 'commander';
 import { CommanderError, Option } from 'commander';
 import { decryptHistory, encryptedPayloads } from '../audit/decrypt';
 import { AuditExporter } from '../audit/exporter';
-import type { ExportRunResult } from '../audit/exporter';
+import type { CheckpointResult, ExportRunResult } from '../audit/exporter';
 import type { HistoryJson } from '../audit/history';
 import { parseHistoryJson } from '../audit/history';
 import { buildDecisionReport } from '../audit/report';
 import type { DecisionReport } from '../audit/report';
-import { REPORT_FORMATS, formatReport } from '../audit/report-format';
-import type { ReportFormat } from '../audit/report-format';
-import { openAuditStore, resolveAuditKeys } from '../audit/setup';
+import { openAuditStore, resolveAuditKeys, witnessEndpoints, witnessPolicy } from '../audit/setup';
 import type { AuditStore } from '../audit/store';
 import { verifyAuditStore } from '../audit/verify';
 import type { VerifyResult } from '../audit/verify';
+import type { WitnessOutcome } from '../audit/witness-client';
+import type { WitnessPolicy } from '../audit/witness-policy';
 import { connectClient } from '../client/connect';
 import { missionDataConverter } from '../client/data-converter';
 import { ensureAuditSchedule } from '../client/schedules';
@@ -39,14 +39,23 @@ export interface AuditIo {
   out: (line: string) => void;
   err: (line: string) => void;
 }
-const stdio: AuditIo = {
+export const stdio: AuditIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
 };
 
-/** A check that did not hold: main() prints the message and exits 1. */
+/**
+ * A check that did not hold: main() prints the message and exits 1. `reported` says the command has
+ * already printed its JSON document (which carries the failure), so main() prints no second one.
+ */
 export class AuditCheckFailed extends Error {
   override name = 'AuditCheckFailed';
+  constructor(
+    message: string,
+    readonly reported = false,
+  ) {
+    super(message);
+  }
 }
 
 // ---- export ----------------------------------------------------------------------------------
@@ -55,7 +64,7 @@ export interface ExportSummary {
   exported: number;
   unchanged: number;
   failed: { workflowId: string; runId: string; error: string }[];
-  checkpoint: { size: number; created: boolean; rootHex: string };
+  checkpoint: { size: number; created: boolean; rootHex: string; witnesses: WitnessOutcome[] };
   seconds: number;
 }
 
@@ -84,7 +93,7 @@ export async function auditExport(
     exported: 0,
     unchanged: 0,
     failed: [],
-    checkpoint: { size: 0, created: false, rootHex: '' },
+    checkpoint: { size: 0, created: false, rootHex: '', witnesses: [] },
     seconds: 0,
   };
   const total = found.runs.length;
@@ -109,13 +118,9 @@ export async function auditExport(
         io.err(`audit export: ${done}/${total} runs, ${rate.toFixed(1)}/s, ETA ${eta}s`);
       }
     }
-    const checkpoint = await exporter.checkpoint();
-    summary.checkpoint = { size: checkpoint.size, created: checkpoint.created, rootHex: checkpoint.rootHex };
+    summary.checkpoint = pick(await exporter.checkpoint());
   }
-  if (total === 0) {
-    const checkpoint = await exporter.checkpoint();
-    summary.checkpoint = { size: checkpoint.size, created: checkpoint.created, rootHex: checkpoint.rootHex };
-  }
+  if (total === 0) summary.checkpoint = pick(await exporter.checkpoint());
   summary.seconds = Math.round(performance.now() - started) / 1000;
   if (options.json) printJson(summary);
   else if (summary.exported === 0 && summary.failed.length === 0) {
@@ -130,8 +135,26 @@ export async function auditExport(
     );
     for (const f of summary.failed) io.out(`  failed ${f.workflowId} ${f.runId}: ${f.error}`);
   }
-  if (summary.failed.length) throw new AuditCheckFailed(`${summary.failed.length} run(s) could not be exported`);
+  if (!options.json) for (const w of summary.checkpoint.witnesses) io.out(witnessLine(w));
+  if (summary.failed.length)
+    throw new AuditCheckFailed(`${summary.failed.length} run(s) could not be exported`, Boolean(options.json));
   return summary;
+}
+
+function pick(checkpoint: CheckpointResult): ExportSummary['checkpoint'] {
+  const { size, created, rootHex, witnesses } = checkpoint;
+  return { size, created, rootHex, witnesses };
+}
+
+export function witnessLine(w: WitnessOutcome): string {
+  const what = {
+    cosigned: `cosigned checkpoint ${w.size}`,
+    stored: `had already cosigned checkpoint ${w.size}`,
+    ahead: `is ahead of checkpoint ${w.size}`,
+    refused: `REFUSED checkpoint ${w.size}`,
+    unreachable: `could not be reached for checkpoint ${w.size}`,
+  }[w.status];
+  return `witness ${w.witness} (${w.keyId}) ${what}${w.detail ? `: ${w.detail}` : ''}`;
 }
 
 // ---- verify ----------------------------------------------------------------------------------
@@ -141,6 +164,7 @@ export async function auditVerify(
   options: {
     verifierKeys: string[];
     origin?: string;
+    witnesses?: WitnessPolicy;
     /** Optional: with it, the signatures inside encrypted histories are checked too. */
     keyRing?: KeyRing;
     json?: boolean;
@@ -151,22 +175,29 @@ export async function auditVerify(
   const result = await verifyAuditStore(store, {
     verifierKeys: options.verifierKeys,
     origin: options.origin,
+    witnesses: options.witnesses,
     keyRing: options.keyRing,
   });
   if (options.json) printJson(result);
   else {
-    const { leaves, bundles, checkpoints, attestations } = result.counts;
+    const { leaves, bundles, checkpoints, attestations, cosignatures, objects } = result.counts;
     io.out(
-      `${store.describe().location}: ${bundles} bundle(s), ${leaves} leaf/leaves, ${checkpoints} checkpoint(s), ${attestations} signature(s) checked against the keys pinned in each history`,
+      `${store.describe().location}: ${objects} object(s): ${bundles} bundle(s), ${leaves} leaf/leaves, ${checkpoints} checkpoint(s), ${cosignatures} witness cosignature(s), ${attestations} signature(s) checked against the keys pinned in each history`,
     );
-    if (result.latest) io.out(`latest checkpoint: size ${result.latest.size}, root ${result.latest.rootHex}`);
+    if (result.latest) {
+      io.out(`latest checkpoint: size ${result.latest.size}, root ${result.latest.rootHex}`);
+      for (const w of result.latest.witnesses) io.out(`  cosigned by ${w.name} (${w.keyId}) at ${w.timestamp}`);
+    }
     for (const n of result.notes) io.out(`note: ${n}`);
     for (const p of result.problems) io.out(`BROKEN ${p.subject}: ${p.problem}`);
     io.out(
-      result.ok ? 'OK: every bundle, leaf and checkpoint verifies' : `FAILED: ${result.problems.length} problem(s)`,
+      result.ok
+        ? `OK: every object is accounted for; every bundle, leaf and checkpoint verifies${options.witnesses ? ', and the witness policy holds' : ''}`
+        : `FAILED: ${result.problems.length} problem(s)`,
     );
   }
-  if (!result.ok) throw new AuditCheckFailed(`audit verify found ${result.problems.length} problem(s)`);
+  if (!result.ok)
+    throw new AuditCheckFailed(`audit verify found ${result.problems.length} problem(s)`, Boolean(options.json));
   return result;
 }
 
@@ -228,7 +259,7 @@ export async function auditReplay(
   else io.out(`replay FAILED: ${workflowId}: ${outcome.error!.name}: ${outcome.error!.message}`);
   if (!outcome.ok) {
     const kind = /Determinism/i.test(outcome.error!.name) ? 'determinism violation' : 'replay error';
-    throw new AuditCheckFailed(`${kind}: ${outcome.error!.message.split('\n')[0]}`);
+    throw new AuditCheckFailed(`${kind}: ${outcome.error!.message.split('\n')[0]}`, Boolean(options.json));
   }
   return outcome;
 }
@@ -249,7 +280,7 @@ function requireKeys(history: HistoryJson, ring: KeyRing): void {
 }
 
 /** The key ring an encrypted history needs (a missing ring is an error naming the history's key ids). */
-function keyRingFor(history: HistoryJson): KeyRing | undefined {
+export function keyRingFor(history: HistoryJson): KeyRing | undefined {
   const { count, keyIds } = encryptedPayloads(history);
   if (count === 0) return undefined;
   try {
@@ -266,7 +297,7 @@ function keyRingFor(history: HistoryJson): KeyRing | undefined {
 
 // ---- commander wiring --------------------------------------------------------------------------
 
-interface Globals {
+export interface Globals {
   json?: boolean;
   address?: string;
   namespace?: string;
@@ -277,7 +308,7 @@ interface Globals {
  * A client for an audit command. Histories are fetched as stored (no codec involved), so only commands
  * that send payloads (`encrypt`: the schedule's input) need the key ring.
  */
-async function withClient<T>(
+export async function withClient<T>(
   cmd: Command,
   run: (client: Client, globals: Globals) => Promise<T>,
   options: { encrypt?: boolean } = {},
@@ -298,7 +329,7 @@ async function withClient<T>(
 }
 
 /** The configured audit settings with the command's --store / --dir on top. */
-function auditConfig(opts: { store?: string; dir?: string }): AuditConfig {
+export function auditConfig(opts: { store?: string; dir?: string }): AuditConfig {
   const config = cliConfig().audit;
   const store = (opts.store as AuditConfig['store'] | undefined) ?? config.store;
   if (store === 's3' && !config.s3) {
@@ -309,7 +340,7 @@ function auditConfig(opts: { store?: string; dir?: string }): AuditConfig {
   return { ...config, store, ...(opts.dir ? { dir: resolve(opts.dir) } : {}) };
 }
 
-function keysFor(config: AuditConfig, io: AuditIo, generate = true) {
+export function keysFor(config: AuditConfig, io: AuditIo, generate = true) {
   const keys = resolveAuditKeys(config, generate);
   if (keys.local?.created)
     io.err(
@@ -318,13 +349,13 @@ function keysFor(config: AuditConfig, io: AuditIo, generate = true) {
   return keys;
 }
 
-const storeOptions = (command: Command) =>
+export const storeOptions = (command: Command) =>
   command
     .addOption(new Option('--store <kind>', 'audit store (default $MANDATE_AUDIT_STORE or fs)').choices(['fs', 's3']))
     .option('--dir <path>', 'filesystem store root (default $MANDATE_AUDIT_DIR or <data dir>/audit)');
 
-/** Adds `mandate audit export|verify|replay|report|schedule` to the program. */
-export function registerAuditCommands(program: Command): void {
+/** Adds `mandate audit export|verify|replay|schedule` to the program; returns the `audit` command (report: audit-report.ts). */
+export function registerAuditCommands(program: Command): Command {
   const audit = program.command('audit').description('export, verify, replay and report mission histories');
 
   storeOptions(audit.command('export'))
@@ -339,25 +370,49 @@ export function registerAuditCommands(program: Command): void {
       if (!keys.signerKey) throw new Error('audit export needs a signer key: set MANDATE_AUDIT_SIGNER_KEY');
       const store = await openAuditStore(config);
       await withClient(cmd, async (client, globals) => {
-        const exporter = new AuditExporter({ store, signerKey: keys.signerKey!, origin: config.origin });
+        const exporter = new AuditExporter({
+          store,
+          signerKey: keys.signerKey!,
+          origin: config.origin,
+          witnesses: witnessEndpoints(config),
+        });
         const since = opts.since ? new Date(opts.since).toISOString() : undefined;
         await auditExport(exporter, client, { since, missionId: opts.mission, json: globals.json });
       });
     });
 
   storeOptions(audit.command('verify'))
-    .description('check every part hash, leaf inclusion, checkpoint consistency and signature; exit 0 only if all hold')
-    .action(async (opts: { store?: string; dir?: string }, cmd: Command) => {
-      const config = auditConfig(opts);
-      const keys = keysFor(config, stdio, false); // verifying never creates a key
-      const store = await openAuditStore(config, false);
-      await auditVerify(store, {
-        verifierKeys: keys.verifierKeys,
-        origin: config.origin,
-        keyRing: optionalKeyRing(),
-        json: cmd.optsWithGlobals<Globals>().json,
-      });
-    });
+    .description(
+      'check that every object is accounted for, every hash, leaf inclusion, checkpoint consistency and signature, and the witness policy; exit 0 only if all hold',
+    )
+    .option(
+      '--witness-key <vkey>',
+      'a witness cosignature key the latest checkpoint must carry (repeatable; default $MANDATE_AUDIT_WITNESSES)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--witness-quorum <n>', 'how many of those witnesses must have cosigned (default: all)', (v) =>
+      positive(v, '--witness-quorum'),
+    )
+    .action(
+      async (opts: { store?: string; dir?: string; witnessKey?: string[]; witnessQuorum?: number }, cmd: Command) => {
+        const config = auditConfig(opts);
+        const keys = keysFor(config, stdio, false); // verifying never creates a key
+        const store = await openAuditStore(config, false);
+        const configured = witnessPolicy(config);
+        const witnesses = opts.witnessKey?.length
+          ? { keys: opts.witnessKey, quorum: opts.witnessQuorum }
+          : configured && { ...configured, ...(opts.witnessQuorum ? { quorum: opts.witnessQuorum } : {}) };
+        if (opts.witnessQuorum && !witnesses)
+          throw usage('--witness-quorum needs --witness-key or MANDATE_AUDIT_WITNESSES');
+        await auditVerify(store, {
+          verifierKeys: keys.verifierKeys,
+          origin: config.origin,
+          witnesses,
+          keyRing: optionalKeyRing(),
+          json: cmd.optsWithGlobals<Globals>().json,
+        });
+      },
+    );
 
   audit
     .command('replay [source]')
@@ -374,18 +429,6 @@ export function registerAuditCommands(program: Command): void {
         keyRing,
         json: cmd.optsWithGlobals<Globals>().json,
       });
-    });
-
-  audit
-    .command('report [source]')
-    .description('the decision report (inputs, policy, decision, approvals, action, outcome) of a bundle or mission')
-    .option('--mission <id>', 'fetch the mission history from Temporal instead')
-    .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('text'))
-    .action(async (source: string | undefined, opts: { mission?: string; format: ReportFormat }, cmd: Command) => {
-      const history = await historyFrom(source, opts.mission, cmd);
-      const report = auditReport(history, { keyRing: keyRingFor(history) });
-      const format = cmd.optsWithGlobals<Globals>().json ? 'json' : opts.format;
-      process.stdout.write(formatReport(report, format));
     });
 
   audit
@@ -407,10 +450,11 @@ export function registerAuditCommands(program: Command): void {
         { encrypt: true },
       ),
     );
+  return audit;
 }
 
 /** Verify needs no key: it uses the ring only when one is configured and present. */
-function optionalKeyRing(): KeyRing | undefined {
+export function optionalKeyRing(): KeyRing | undefined {
   try {
     return loadKeyRing(cliConfig().encryption)?.ring;
   } catch (err) {
@@ -419,7 +463,7 @@ function optionalKeyRing(): KeyRing | undefined {
   }
 }
 
-async function historyFrom(
+export async function historyFrom(
   source: string | undefined,
   missionId: string | undefined,
   cmd: Command,
@@ -430,8 +474,14 @@ async function historyFrom(
   return readHistorySource(source);
 }
 
+function positive(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw usage(`${flag} must be a positive whole number, got "${value}"`);
+  return n;
+}
+
 /** A usage error: main() maps CommanderError to exit code 2. */
-function usage(message: string): Error {
+export function usage(message: string): Error {
   process.stderr.write(`mandate: ${message}\n`);
   return new CommanderError(2, 'mandate.usage', message);
 }

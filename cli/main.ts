@@ -1,12 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { registerApproverCommands } from './approver';
 import { registerAuditCommands } from './audit';
+import { registerAuditReportCommands } from './audit-report';
+import { registerAuditTrustCommands } from './audit-trust';
 import { registerCodecCommands } from './codec';
 import { missionList, missionShow, missionStart, readInput } from './commands';
 import { cliConfig, closeTemporal, temporalContext as context } from './context';
 import { startThroughService } from './approver';
 import { registerControlCommands } from './control';
 import { registerPolicyCommands } from './policy';
+import { registerWitnessCommand } from './witness';
 
 /** `mandate`: operators start and inspect missions; approvers list and decide pending actions. */
 
@@ -66,7 +69,10 @@ export function buildProgram(): Command {
     () => cliConfig().catalogDir,
     () => cliConfig().enterpriseDb,
   );
-  registerAuditCommands(program);
+  const audit = registerAuditCommands(program);
+  registerAuditTrustCommands(audit);
+  registerAuditReportCommands(audit);
+  registerWitnessCommand(program);
   registerCodecCommands(program);
   return program;
 }
@@ -83,11 +89,17 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    // With --json, stdout carries exactly one JSON document, failures included.
     const json = argv.includes('--json');
-    const error = err as Error;
-    const message = error.message.replace(/^Error: /, '');
-    if (json) process.stdout.write(`${JSON.stringify({ error: { code: error.name, message } })}\n`);
+    const error = err as Error & { reported?: boolean };
+    const message = error.message.replace(/^(Error|error): /, '');
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return 0;
+      if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message } })}\n`);
+      return 2;
+    }
+    // A command that printed its own document (a failed verify lists its problems) needs no second one.
+    if (json && !error.reported) process.stdout.write(`${JSON.stringify({ error: { code: error.name, message } })}\n`);
     process.stderr.write(`mandate: ${message}\n`);
     return 1;
   } finally {

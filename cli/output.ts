@@ -23,3 +23,11 @@ export function table<T>(rows: T[], columns: Column<T>[]): string {
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/**
+ * A failed command whose JSON document (carrying the failure) is already printed when `reported`:
+ * main() then prints the message to stderr only, so --json output stays one document.
+ */
+export function reportedFailure(message: string, reported: boolean): Error & { reported: boolean } {
+  return Object.assign(new Error(message), { reported });
+}

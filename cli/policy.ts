@@ -7,7 +7,7 @@ import { DecisionService } from '../policy/decision-service';
 import { explain } from '../policy/cedar-engine';
 import { runPolicyTests } from '../policy/policy-tests';
 import { Catalog } from '../catalog/catalog';
-import { printJson } from './output';
+import { printJson, reportedFailure } from './output';
 
 /** `mandate policy test [mission]` and `mandate policy explain <mission> --action <file>`: no Temporal needed. */
 export function registerPolicyCommands(
@@ -42,7 +42,7 @@ export function registerPolicyCommands(
         );
       }
       if (json) printJson(reports);
-      if (failed) throw new Error(`${failed} policy test(s) failed`);
+      if (failed) throw reportedFailure(`${failed} policy test(s) failed`, Boolean(json));
     });
   policy
     .command('explain <missionType>')

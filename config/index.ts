@@ -7,6 +7,8 @@ import type { AuditConfig } from './audit';
 import { parseAuditConfig } from './audit';
 import type { CodecServerConfig, EncryptionConfig } from './encryption';
 import { parseEncryptionConfig } from './encryption';
+import type { WitnessServiceConfig } from './witness';
+import { parseWitnessConfig } from './witness';
 import type { ProviderConfig } from './providers';
 import { parseProviderConfig } from './providers';
 import type { Env } from './schema';
@@ -19,11 +21,13 @@ import { ConfigError, optionalText, parseSection, port } from './schema';
  * the process with a one-line explanation.
  */
 export type { ApprovalsConfig, OidcLoginOptions, OidcOptions } from './approvals';
-export type { AuditConfig, S3StoreConfig } from './audit';
+export type { AuditConfig, S3StoreConfig, WitnessSetting } from './audit';
+export type { WitnessServiceConfig } from './witness';
+export { parseLogs, parseWitnessConfig } from './witness';
 export type { Price, ProviderConfig, ProviderName } from './providers';
 export { PROVIDER_NAMES, parseProviderConfig } from './providers';
 export { defaultAllowedHosts, parseApprovalsConfig } from './approvals';
-export { parseAuditConfig } from './audit';
+export { parseAuditConfig, parseWitnesses } from './audit';
 export type { CodecServerConfig, EncryptionConfig } from './encryption';
 export { parseEncryptionConfig } from './encryption';
 export type { LoadedKeyRing } from './key-ring';
@@ -62,6 +66,8 @@ const CoreEnv = z.object({
   TEMPORAL_CLI: optionalText,
   MANDATE_S3_SERVER: optionalText,
   MANDATE_CACHE_DIR: optionalText,
+  /** The Chromium that prints reports to PDF (Debian's by default). */
+  MANDATE_CHROMIUM: z.string().min(1).default('/usr/bin/chromium'),
   XDG_CACHE_HOME: optionalText,
   XDG_CONFIG_HOME: optionalText,
   PATH: z.string().default(''),
@@ -73,6 +79,8 @@ export type LogLevel = z.infer<typeof CoreEnv>['MANDATE_LOG_LEVEL'];
 export interface ToolsConfig {
   temporalCli?: string;
   s3Server?: string;
+  /** Chromium for PDF reports. */
+  chromium: string;
   /** Cache for `go install` builds: `$MANDATE_CACHE_DIR`, else `$XDG_CACHE_HOME/mandate`, else `~/.cache/mandate`. */
   cacheDir: string;
   /** PATH entries searched for executables. */
@@ -104,6 +112,7 @@ export interface MandateConfig {
   /** Payload encryption: on unless MANDATE_ENCRYPTION=off; the key ring is loaded with `loadKeyRing`. */
   encryption: EncryptionConfig;
   codecServer: CodecServerConfig;
+  witness: WitnessServiceConfig;
   providers: ProviderConfig;
   tools: ToolsConfig;
 }
@@ -135,10 +144,12 @@ export function loadConfig(env: Env = process.env): MandateConfig {
     approvals: withDefaultStore(parseApprovalsConfig(env), dataDir),
     audit: parseAuditConfig(env, { dataDir, namespace }),
     ...parseEncryptionConfig(env, { dataDir, uiPort: c.MANDATE_TEMPORAL_UI_PORT }),
+    witness: parseWitnessConfig(env, { dataDir }),
     providers: parseProviderConfig(env),
     tools: {
       temporalCli: c.TEMPORAL_CLI,
       s3Server: c.MANDATE_S3_SERVER,
+      chromium: c.MANDATE_CHROMIUM,
       cacheDir: c.MANDATE_CACHE_DIR ?? join(c.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mandate'),
       path: c.PATH,
       env: { ...env },

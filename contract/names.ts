@@ -22,6 +22,7 @@ export type MissionActivityName = keyof typeof MISSION_ACTIVITIES;
 
 /** The audit export workflow's activities. */
 export const AUDIT_ACTIVITIES = {
+  awaitRunClosed: 'auditAwaitRunClosed',
   findUnexported: 'auditFindUnexported',
   exportRun: 'auditExportRun',
   checkpoint: 'auditCheckpoint',

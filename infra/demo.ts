@@ -1,11 +1,10 @@
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Catalog } from '../catalog/catalog';
 import type { CommandContext } from '../cli/commands';
 import { approvalsList, missionShow, missionStart, voteCommand } from '../cli/commands';
 import { stateQuery } from '../contract/messages';
 import type { MissionResult } from '../contract/mission';
-import { demoAudit } from './demo-audit';
+import { demoAudit, startDemoWitness } from './demo-audit';
 import { startEmbeddedStack } from './embedded-stack';
 
 /**
@@ -17,9 +16,10 @@ const say = (line = '') => console.log(line);
 const banner = (title: string) => say(`\n=== ${title} ${'='.repeat(Math.max(0, 70 - title.length))}`);
 
 async function main(): Promise<void> {
+  const witness = await startDemoWitness(say);
   say('Starting a Temporal dev server, the sample enterprise database and a mission worker…');
-  const stack = await startEmbeddedStack({ name: 'demo', log: say });
-  const { client, taskQueue, workDir, dbPath } = stack;
+  const stack = await startEmbeddedStack({ name: 'demo', log: say, auditEnv: witness.env });
+  const { client, taskQueue, dbPath } = stack;
   say(
     `Payloads are encrypted (AES-256-GCM, key ${stack.keys.ring.currentKeyId}) with a key ring generated in ${stack.keys.source}`,
   );
@@ -97,14 +97,15 @@ async function main(): Promise<void> {
     await missionShow(ctx, rejected);
     check(rejectedResult.verdict === 'rejected' && refunds(rejected).length === 0, 'rejected refund: nothing executed');
 
-    // ---- Audit (issue 5): export, verify and report the approved refund ----
-    banner('4. Audit: export the approved refund, verify the store, print its decision report');
-    await demoAudit(client, join(workDir, 'audit'), large, say, stack.keys.ring);
+    // ---- Audit: exported on close, witnessed, verified (no payload key), reported (with the key ring) ----
+    banner('4. Audit: exported on close, cosigned by a witness, verified, reported');
+    await demoAudit(client, stack.audit, large, [small, rejected], witness, say, stack.keys.ring);
 
     banner('Done');
     say('Three missions: one allowed by policy, one approved and executed once, one rejected with nothing executed.');
   } finally {
     await stack.stop();
+    await witness.stop();
   }
 }
 

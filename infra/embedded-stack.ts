@@ -8,7 +8,7 @@ import { generateEd25519KeyPair } from '../core/ed25519';
 import type { AttestationSigner } from '../core/signer';
 import { createAttestationSigner } from '../core/signer';
 import { missionDataConverter } from '../client/data-converter';
-import type { LoadedKeyRing } from '../config';
+import type { AuditConfig, Env, LoadedKeyRing } from '../config';
 import { loadKeyRing, parseAuditConfig, parseEncryptionConfig } from '../config';
 import { seedEnterpriseDb } from '../connectors/enterprise-db-seed';
 import type { SeedOptions } from '../connectors/enterprise-db-seed';
@@ -38,6 +38,8 @@ export interface EmbeddedStack {
   /** Temporary folder holding the sample database (and whatever else the script puts there). */
   workDir: string;
   dbPath: string;
+  /** The worker's audit settings: the store under workDir where missions are exported on close. */
+  audit: AuditConfig;
   stop(): Promise<void>;
 }
 
@@ -45,6 +47,8 @@ export async function startEmbeddedStack(options: {
   name: string;
   seed?: SeedOptions;
   log?: (line: string) => void;
+  /** MANDATE_AUDIT_* settings for the worker's exporter (signer key, witnesses); default: a local key. */
+  auditEnv?: Env;
 }): Promise<EmbeddedStack> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const workDir = mkdtempSync(join(tmpdir(), `mandate-${options.name}-`));
@@ -63,11 +67,12 @@ export async function startEmbeddedStack(options: {
   const dataConverter = missionDataConverter(keys.ring);
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const taskQueue = `mandate-${options.name}`;
+  const audit = parseAuditConfig(options.auditEnv ?? {}, { dataDir: workDir, namespace: 'default' });
   const worker: RunningWorker = await startMissionWorker({
     connection: nativeConnection,
     taskQueue,
     deps: buildWorkerDeps({ enterpriseDb: dbPath, trustedSigners }),
-    audit: auditDepsFrom(parseAuditConfig({}, { dataDir: workDir, namespace: 'default' })),
+    audit: auditDepsFrom(audit, options.log),
     dataConverter,
   });
   const connection = await Connection.connect({ address: server.address });
@@ -81,6 +86,7 @@ export async function startEmbeddedStack(options: {
     taskQueue,
     workDir,
     dbPath,
+    audit,
     async stop() {
       await worker.stop();
       await nativeConnection.close();

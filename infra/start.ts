@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApprovalsService } from '../approvals-ui/server';
+import { openAuditStore, resolveAuditKeys, trustedKeys } from '../audit/setup';
 import { loadSigningKey } from '../approvals-ui/keys';
 import { openStore } from '../approvals-ui/store';
 import { codecServerFromConfig } from '../cli/codec';
@@ -67,6 +68,18 @@ async function main(): Promise<void> {
     trustProxy: approvalsConfig.trustProxy,
     signingKeyPem: signingKey.pem,
     secureCookies: approvalsConfig.secureCookies,
+    // The Audit page (auditor role) reads the audit store and checks it with this host's keys.
+    audit: {
+      store: await openAuditStore(config.audit, false),
+      origin: config.audit.origin,
+      keys: {
+        ...trustedKeys(config.audit, { grantKeyFile: config.grantKeyFile }),
+        checkpoint: resolveAuditKeys(config.audit).verifierKeys,
+      },
+      chromium: config.tools.chromium,
+      // Bundles hold ciphertext: the page reads their reports with this host's key ring.
+      ...(keys ? { keyRing: keys.ring } : {}),
+    },
   });
   await approvals.listen({ host: '127.0.0.1', port: config.approvalsPort });
 
@@ -115,6 +128,8 @@ Try, in another terminal:
   npx mandate approvals list
   npx mandate approve <missionId> a1 --reason "receipt checked"
   npx mandate mission show <missionId>${codecTry}
+  npx mandate audit status                                       # each mission is exported as it closes
+  npx mandate token create --subject ada --roles auditor         # then /audit on the approvals service
 
 Ctrl-C stops everything.`);
 

@@ -1,5 +1,5 @@
 import type { AuditDeps } from '../audit/exporter';
-import { openAuditStore, resolveAuditKeys } from '../audit/setup';
+import { openAuditStore, resolveAuditKeys, witnessEndpoints } from '../audit/setup';
 import type { AuditConfig } from '../config';
 
 /**
@@ -13,6 +13,11 @@ export function auditDepsFrom(config: AuditConfig, log: (line: string) => void =
       const keys = resolveAuditKeys(config);
       if (!keys.signerKey) throw new Error('audit export needs MANDATE_AUDIT_SIGNER_KEY (only a verifier key is set)');
       if (keys.local?.created) log(`audit: generated a local checkpoint key pair in ${keys.local.dir}`);
-      return { store: await openAuditStore(config), signerKey: keys.signerKey, origin: config.origin };
+      return {
+        store: await openAuditStore(config),
+        signerKey: keys.signerKey,
+        origin: config.origin,
+        witnesses: witnessEndpoints(config),
+      };
     })());
 }

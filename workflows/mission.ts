@@ -32,6 +32,7 @@ import type { MissionEnding } from '../core/verdict';
 import { checkClaim, verdictFor } from '../core/verdict';
 import { ApprovalGate } from './approval-gate';
 import { Controls } from './controls';
+import { exportOnClose } from './export-on-close';
 import { publishStatus, Rail } from './rail';
 
 /** Timeout and retry profiles, one proxy each. */
@@ -281,6 +282,9 @@ export async function mission(args: MissionArgs): Promise<MissionResult> {
     setStatus('failed');
     outcome = { verdict: 'failed', summary: message };
     throw ApplicationFailure.create({ type: cause?.type ?? 'MissionFailed', message, nonRetryable: true });
+  } finally {
+    // The mission closes with a verdict (not when it continues as new): export its run now.
+    if (outcome) await exportOnClose();
   }
 
   /** Decides, waits for approval when required, executes with a grant. Returns how the mission ends, if it must. */

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { startEmbeddedStack } from '../embedded-stack';
 import { benchDecisions } from './decisions';
 import { benchAudit } from './audit';
+import { benchExportLag } from './export-lag';
 import { startBaselineWorker } from './baseline-worker';
 import { benchCodec, startPlaintextLane } from './encryption';
 import { benchGovernance } from './governance';
@@ -36,6 +37,11 @@ async function main(): Promise<void> {
     );
     console.log(`  bare                    ${governance.bare.perSecond} workflows/s (${governance.bare.seconds} s)`);
     console.log(`  governed/bare ratio     ${governance.ratio}`);
+
+    // Export on close: each mission above exported itself as it closed (bundle, leaf, checkpoint).
+    const exportLag = await benchExportLag(client, taskQueue, stack.audit);
+    console.log(`Export on close: time from a mission's close to its bundle in the store (${exportLag.runs} runs)`);
+    console.log(`  median ${exportLag.medianSeconds} s, p95 ${exportLag.p95Seconds} s, max ${exportLag.maxSeconds} s`);
 
     // Payload encryption (issue 11): the codec alone, then the same governed missions without it.
     console.log('Payload encryption (AES-256-GCM codec)');
@@ -95,6 +101,7 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.version },
       governance,
+      exportLag,
       encryption,
       audit,
       decisions,

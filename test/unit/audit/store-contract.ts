@@ -135,6 +135,27 @@ export function auditStoreContract(
       expect(await store.list()).toEqual(expect.arrayContaining([`${base}/wf-10/r/b.json`]));
     });
 
+    it('inventories each key as its own record', async () => {
+      const store = getStore();
+      const key = `${ns()}/run-1/manifest.json`;
+      await put(store, key, '{"a":1}');
+      const objects = (await store.inventory()).filter((o) => o.name === key);
+      expect(objects).toEqual([expect.objectContaining({ name: key, key })]);
+      expect(objects[0].anomaly).toBeUndefined();
+    });
+
+    it('places and lifts a legal hold on a key', async () => {
+      const store = getStore();
+      const key = `${ns()}/run-1/history.json`;
+      await put(store, key, 'held');
+      expect(await store.isHeld(key)).toBe(false);
+      expect(await store.setLegalHold([key], true)).toEqual([expect.objectContaining({ key, held: true })]);
+      expect(await store.isHeld(key)).toBe(true);
+      await store.setLegalHold([key], false);
+      expect(await store.isHeld(key)).toBe(false);
+      await expect(store.setLegalHold([`${ns()}/missing.json`], true)).rejects.toBeInstanceOf(AuditObjectNotFound);
+    });
+
     it('has no way to delete', () => {
       const store = getStore() as unknown as Record<string, unknown>;
       for (const name of ['delete', 'remove', 'deleteObject', 'unlink', 'overwrite', 'put'])

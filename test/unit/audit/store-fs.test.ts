@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setImmutable } from '../../../audit/immutable';
 import { FsAuditStore } from '../../../audit/store-fs';
 import { AuditIntegrityError, InvalidAuditKey, validateKey } from '../../../audit/store';
 import { sha256Hex } from '../../../core/hash';
@@ -92,5 +93,36 @@ describe('validateKey', () => {
     expect(() => validateKey('a/../b')).toThrow('invalid audit key "a/../b": "." and ".." segments are not allowed');
     expect(() => validateKey('a\\b')).toThrow(/backslashes are not allowed/);
     expect(() => validateKey('/a')).toThrow(/must be relative/);
+  });
+});
+
+describe('FsAuditStore legal hold and retention (the immutable flag)', () => {
+  // Needs chattr/lsattr and CAP_LINUX_IMMUTABLE (root in CI) on a filesystem with the flag (ext4 here).
+  it('a held object cannot be deleted, by root included, until the hold is lifted', async () => {
+    const key = 'bundles/wf-held/run-1/history.json';
+    await put(key, '{"held":true}');
+    const path = join(root, 'bundles', 'wf-held', 'run-1', 'history.json');
+    await store.setLegalHold([key], true);
+    expect(() => unlinkSync(path)).toThrow(/EPERM|operation not permitted/i);
+    expect(() => writeFileSync(path, 'x')).toThrow();
+    await store.setLegalHold([key], false);
+    unlinkSync(path);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('with retention, every object is immutable when written, and lifting a hold keeps it so until retention ends', async () => {
+    const retained = new FsAuditStore({ root: join(root, 'retained'), retentionDays: 1 });
+    await retained.checkImmutableFlag();
+    const key = 'bundles/wf-r/run-1/manifest.json';
+    await retained.putOnce(key, Buffer.from('{}'), { sha256Hex: sha256Hex(Buffer.from('{}')) });
+    const path = join(root, 'retained', 'bundles', 'wf-r', 'run-1', 'manifest.json');
+    expect(await retained.isHeld(key)).toBe(true);
+    expect(() => unlinkSync(path)).toThrow(/EPERM|operation not permitted/i);
+    await retained.setLegalHold([key], true);
+    await retained.setLegalHold([key], false);
+    expect(await retained.isHeld(key)).toBe(true); // still within its retention
+    expect(retained.describe()).toMatchObject({ retentionDays: 1, guarantee: expect.stringMatching(/chattr \+i/) });
+    // Clean up as an operator would once retention is over.
+    await setImmutable([path, join(path, '..', '.manifest.json.sha256')], false);
   });
 });

@@ -80,6 +80,7 @@ describe('S3AuditStore without conditional writes', () => {
 
   it('rejects a bad configuration with the field that is wrong', () => {
     expect(() => new S3AuditStore({ ...config, bucket: 'Not_A_Bucket' })).toThrow(AuditStoreMisconfigured);
-    expect(() => new S3AuditStore({ ...config, retentionDays: 0 })).toThrow(/retentionDays/);
+    expect(() => new S3AuditStore({ ...config, retentionDays: -1 })).toThrow(/retentionDays/);
+    expect(() => new S3AuditStore({ ...config, prefix: 'no-slash' })).toThrow(/prefix/);
   });
 });
