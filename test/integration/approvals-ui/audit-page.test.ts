@@ -2,16 +2,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createLocalToken } from '../../../approvals-ui/local-tokens';
 import { AuditExporter } from '../../../audit/exporter';
 import { verifyPackage } from '../../../audit/package';
 import { FsAuditStore } from '../../../audit/store-fs';
-import { Witness } from '../../../audit/witness';
-import { createWitnessServer } from '../../../audit/witness-http';
 import { exportOnCloseWorkflowId } from '../../../contract/audit';
-import { generateCosignerKeyPair } from '../../../core/cosignature';
 import { generateKeyPair } from '../../../core/signed-note';
 import { buildWorkerDeps } from '../../../workers/deps';
 import { startMissionWorker } from '../../../workers/worker';
@@ -25,6 +21,8 @@ import { awaitingApproval, result, startRefund, waitForState } from '../helpers'
 import { CHROMIUM, launchChromium } from './browser';
 import { startService } from './fixture';
 import type { RunningService } from './fixture';
+import type { TestWitness } from '../../support/witness';
+import { startTestWitness } from '../../support/witness';
 
 /**
  * The auditor's Audit page in real headless Chromium: exported missions with their verification
@@ -39,12 +37,11 @@ const SCREENSHOTS = testSettings.updateScreenshots
 const root = mkdtempSync(join(tmpdir(), 'mandate-audit-page-'));
 const store = new FsAuditStore({ root: join(root, 'store') });
 const logKeys = generateKeyPair('mandate-audit');
-const witnessKeys = generateCosignerKeyPair('witness.example/w1');
 const origin = 'mandate/audit/default';
 let t: TestContext;
 let native: NativeConnection;
 let worker: RunningWorker | undefined;
-let witnessServer: FastifyInstance;
+let witness: TestWitness;
 let service: RunningService;
 let browser: Browser;
 let auditorToken: string;
@@ -62,19 +59,19 @@ beforeAll(async () => {
   browser = await launchChromium();
   t = await createTestContext('audit-page');
   native = await NativeConnection.connect({ address: t.address });
-  const witness = await Witness.open({
-    signerKey: witnessKeys.signerKey,
-    logs: [{ origin, verifierKeys: [logKeys.verifierKey] }],
-    statePath: join(root, 'witness', 'state.json'),
+  witness = await startTestWitness({
+    name: 'witness.example/w1',
+    origin,
+    logVerifierKey: logKeys.verifierKey,
+    dir: root,
   });
-  witnessServer = createWitnessServer(witness);
-  const url = await witnessServer.listen({ host: '127.0.0.1', port: 0 });
+  const { url } = witness;
   const grantKeyFile = join(root, 'grant-ed25519.json');
   const audit = {
     store,
     signerKey: logKeys.signerKey,
     origin,
-    witnesses: [{ url, verifierKey: witnessKeys.verifierKey }],
+    witnesses: [{ url, verifierKey: witness.verifierKey }],
   };
   worker = await startMissionWorker({
     connection: native,
@@ -113,7 +110,7 @@ beforeAll(async () => {
         keyRing: t.keyRing, // the exported run's history is encrypted: reports read it with the ring
         keys: {
           checkpoint: [logKeys.verifierKey],
-          witnesses: { keys: [witnessKeys.verifierKey] },
+          witnesses: { keys: [witness.verifierKey] },
           grants: [JSON.parse(readFileSync(grantKeyFile, 'utf8')).publicKeyPem],
         },
       },
@@ -130,7 +127,7 @@ afterAll(async () => {
   await service?.close();
   await worker?.stop();
   await native?.close();
-  await witnessServer?.close();
+  await witness?.close();
   await t?.close();
   rmSync(root, { recursive: true, force: true });
 });

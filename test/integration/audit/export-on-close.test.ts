@@ -2,16 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
 import { manifestKey } from '../../../audit/bundle';
 import { AuditLog } from '../../../audit/log';
 import { FsAuditStore } from '../../../audit/store-fs';
 import { verifyAuditStore } from '../../../audit/verify';
-import { Witness } from '../../../audit/witness';
-import { createWitnessServer } from '../../../audit/witness-http';
 import type { AuditExportResult } from '../../../contract/audit';
 import { exportOnCloseWorkflowId } from '../../../contract/audit';
-import { generateCosignerKeyPair } from '../../../core/cosignature';
 import { generateKeyPair } from '../../../core/signed-note';
 import { buildWorkerDeps } from '../../../workers/deps';
 import { startMissionWorker } from '../../../workers/worker';
@@ -22,6 +18,8 @@ import { harness } from '../../harness/settings';
 import { awaitingApproval, catalog, result, startRefund, waitForState } from '../helpers';
 import { startMission } from '../../../client/missions';
 import { approvalsSigner, castSigned, TEST_SIGNERS } from '../../support/trust';
+import type { TestWitness } from '../../support/witness';
+import { startTestWitness } from '../../support/witness';
 
 /**
  * Export on close against the real dev server: each mission, as it closes, starts the export
@@ -32,23 +30,22 @@ import { approvalsSigner, castSigned, TEST_SIGNERS } from '../../support/trust';
 let t: TestContext;
 let native: NativeConnection;
 let worker: RunningWorker | undefined;
-let witnessServer: FastifyInstance;
+let witness: TestWitness;
 const root = mkdtempSync(join(tmpdir(), 'mandate-export-on-close-'));
 const store = new FsAuditStore({ root: join(root, 'store') });
 const logKeys = generateKeyPair('mandate-audit-close');
-const witnessKeys = generateCosignerKeyPair('witness.test/close');
 const origin = 'mandate/audit/close';
 
 beforeAll(async () => {
   t = await createTestContext('audit-close');
   native = await NativeConnection.connect({ address: t.address });
-  const witness = await Witness.open({
-    signerKey: witnessKeys.signerKey,
-    logs: [{ origin, verifierKeys: [logKeys.verifierKey] }],
-    statePath: join(root, 'witness', 'state.json'),
+  witness = await startTestWitness({
+    name: 'witness.test/close',
+    origin,
+    logVerifierKey: logKeys.verifierKey,
+    dir: root,
   });
-  witnessServer = createWitnessServer(witness);
-  const url = await witnessServer.listen({ host: '127.0.0.1', port: 0 });
+  const { url } = witness;
   worker = await startMissionWorker({
     connection: native,
     taskQueue: t.taskQueue,
@@ -64,7 +61,7 @@ beforeAll(async () => {
       store,
       signerKey: logKeys.signerKey,
       origin,
-      witnesses: [{ url, verifierKey: witnessKeys.verifierKey }],
+      witnesses: [{ url, verifierKey: witness.verifierKey }],
     },
   });
 });
@@ -72,7 +69,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   await native?.close();
-  await witnessServer?.close();
+  await witness?.close();
   await t?.close();
   rmSync(root, { recursive: true, force: true });
 });
@@ -108,7 +105,7 @@ test('a closing mission exports its own runs, logged, checkpointed and witnessed
   const verified = await verifyAuditStore(store, {
     verifierKeys: [logKeys.verifierKey],
     origin,
-    witnesses: { keys: [witnessKeys.verifierKey] },
+    witnesses: { keys: [witness.verifierKey] },
   });
   expect(verified).toMatchObject({ ok: true, latest: { witnesses: [{ name: 'witness.test/close' }] } });
 });

@@ -3,16 +3,12 @@ import { cpSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
 import { readArchive, writeArchive } from '../../../audit/archive';
 import { bundlePrefix } from '../../../audit/bundle';
 import { encryptedPayloads } from '../../../audit/decrypt';
 import { parseHistoryJson } from '../../../audit/history';
 import { FsAuditStore } from '../../../audit/store-fs';
-import { Witness } from '../../../audit/witness';
-import { createWitnessServer } from '../../../audit/witness-http';
 import { exportOnCloseWorkflowId } from '../../../contract/audit';
-import { generateCosignerKeyPair } from '../../../core/cosignature';
 import { generateKeyPair } from '../../../core/signed-note';
 import { buildWorkerDeps } from '../../../workers/deps';
 import { startMissionWorker } from '../../../workers/worker';
@@ -23,6 +19,8 @@ import { harness } from '../../harness/settings';
 import { runCli } from '../../support/run-cli';
 import { castSigned, TEST_SIGNERS } from '../../support/trust';
 import { awaitingApproval, result, startRefund, waitForState } from '../helpers';
+import type { TestWitness } from '../../support/witness';
+import { startTestWitness } from '../../support/witness';
 
 /**
  * The auditor's view end to end: a mission approved with a signed vote, exported on close and
@@ -33,13 +31,12 @@ import { awaitingApproval, result, startRefund, waitForState } from '../helpers'
 let t: TestContext;
 let native: NativeConnection;
 let worker: RunningWorker | undefined;
-let witnessServer: FastifyInstance;
+let witness: TestWitness;
 let missionId = '';
 let runId = '';
 const root = mkdtempSync(join(tmpdir(), 'mandate-report-cli-'));
 const storeDir = join(root, 'store');
 const logKeys = generateKeyPair('mandate-audit-report');
-const witnessKeys = generateCosignerKeyPair('witness.test/report');
 const origin = 'mandate/audit/report';
 let env: Record<string, string>;
 const mandate = (...args: string[]) => runCli(env, args, 120_000);
@@ -48,13 +45,13 @@ const bundleDir = () => join(storeDir, bundlePrefix(missionId, runId));
 beforeAll(async () => {
   t = await createTestContext('audit-report');
   native = await NativeConnection.connect({ address: t.address });
-  const witness = await Witness.open({
-    signerKey: witnessKeys.signerKey,
-    logs: [{ origin, verifierKeys: [logKeys.verifierKey] }],
-    statePath: join(root, 'witness', 'state.json'),
+  witness = await startTestWitness({
+    name: 'witness.test/report',
+    origin,
+    logVerifierKey: logKeys.verifierKey,
+    dir: root,
   });
-  witnessServer = createWitnessServer(witness);
-  const url = await witnessServer.listen({ host: '127.0.0.1', port: 0 });
+  const { url } = witness;
   const grantKeyFile = join(root, 'grant-ed25519.json');
   worker = await startMissionWorker({
     connection: native,
@@ -66,7 +63,7 @@ beforeAll(async () => {
       store: new FsAuditStore({ root: storeDir }),
       signerKey: logKeys.signerKey,
       origin,
-      witnesses: [{ url, verifierKey: witnessKeys.verifierKey }],
+      witnesses: [{ url, verifierKey: witness.verifierKey }],
     },
   });
   writeFileSync(join(root, 'grant.pem'), JSON.parse(readFileSync(grantKeyFile, 'utf8')).publicKeyPem);
@@ -76,7 +73,7 @@ beforeAll(async () => {
     MANDATE_AUDIT_DIR: storeDir,
     MANDATE_AUDIT_VERIFIER_KEY: logKeys.verifierKey,
     MANDATE_AUDIT_ORIGIN: origin,
-    MANDATE_AUDIT_WITNESSES: `${url}=${witnessKeys.verifierKey}`,
+    MANDATE_AUDIT_WITNESSES: `${url}=${witness.verifierKey}`,
     MANDATE_AUDIT_GRANT_PUBLIC_KEY: join(root, 'grant.pem'),
   };
 
@@ -98,7 +95,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   await native?.close();
-  await witnessServer?.close();
+  await witness?.close();
   await t?.close();
   rmSync(root, { recursive: true, force: true });
 });
